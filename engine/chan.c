@@ -1,0 +1,473 @@
+/*
+ * engine/chan.c -- buffered, striped, counted channel over C sockets.
+ *
+ * All sockets are non-blocking.  One engine, xfer(), moves a send plan and
+ * a receive plan at once: it writes and reads whatever each connection
+ * accepts, and only when nothing moved does it poll(2) with the timeout.
+ * Sends, receives and exchanges are all calls of xfer(), which is why an
+ * exchange cannot deadlock and why a stalled peer ends in SR_ETIMEOUT.
+ */
+#include "engine/chan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+__extension__ typedef unsigned __int128 u128;
+
+/*
+ * Where the bytes of one message go: connection j carries frames
+ * j, j + C, j + 2C, ... of SR_CHAN_FRAME bytes (C = 1 for unstriped).
+ */
+typedef struct plan {
+    uint8_t *buf;
+    size_t len;
+    unsigned conns;                 /* 1 or c->nconn */
+    size_t total[SR_CHAN_MAX_CONNS];
+    size_t done[SR_CHAN_MAX_CONNS];
+} plan;
+
+static void
+plan_init(plan *p, uint8_t *buf, size_t len, unsigned conns)
+{
+    p->buf = buf;
+    p->len = len;
+    p->conns = conns;
+    size_t frames = sr_ceil_div(len, SR_CHAN_FRAME);
+    for (unsigned j = 0; j < conns; j++) {
+        p->done[j] = 0;
+        p->total[j] = 0;
+        for (size_t f = j; f < frames; f += conns) {
+            size_t start = f * SR_CHAN_FRAME;
+            size_t flen = len - start < SR_CHAN_FRAME ? len - start
+                                                       : SR_CHAN_FRAME;
+            p->total[j] += flen;
+        }
+    }
+}
+
+/* The contiguous span connection j handles next: returns its length. */
+static size_t
+plan_span(const plan *p, unsigned j, uint8_t **at)
+{
+    if (p->conns == 1) {
+        *at = p->buf + p->done[0];
+        return p->total[0] - p->done[0];
+    }
+    size_t k = p->done[j] / SR_CHAN_FRAME, off = p->done[j] % SR_CHAN_FRAME;
+    size_t start = (j + k * p->conns) * SR_CHAN_FRAME;
+    size_t flen = p->len - start < SR_CHAN_FRAME ? p->len - start
+                                                  : SR_CHAN_FRAME;
+    *at = p->buf + start + off;
+    return flen - off;
+}
+
+static unsigned
+plan_conns(const sr_chan *c, size_t len)
+{
+    return (c->nconn > 1 && len >= SR_CHAN_STRIPE_MIN) ? c->nconn : 1;
+}
+
+static long
+io_write(sr_chan *c, unsigned k, const void *buf, size_t len)
+{
+    if (c->io != NULL)
+        return c->io->write(c->io->ctx, k, buf, len);
+    return (long)send(c->fd[k], buf, len, MSG_NOSIGNAL);
+}
+
+static long
+io_read(sr_chan *c, unsigned k, void *buf, size_t len)
+{
+    if (c->io != NULL)
+        return c->io->read(c->io->ctx, k, buf, len);
+    return (long)recv(c->fd[k], buf, len, 0);
+}
+
+/* Error code for a failed read/write (r <= 0). */
+static int
+io_errcode(long r)
+{
+    if (r == 0)
+        return SR_EPEER;
+    if (errno == EPIPE || errno == ECONNRESET)
+        return SR_EPEER;
+    return SR_EIO;
+}
+
+/*
+ * Move both plans to completion (either may be NULL).  Returns SR_OK or the
+ * error; does not touch c->err.
+ */
+static int
+xfer(sr_chan *c, plan *s, plan *r)
+{
+    struct pollfd pfd[SR_CHAN_MAX_CONNS];
+
+    for (;;) {
+        int moved = 0, pending = 0;
+        short want[SR_CHAN_MAX_CONNS] = { 0 };
+
+        for (unsigned j = 0; s != NULL && j < s->conns; j++) {
+            while (s->done[j] < s->total[j]) {
+                uint8_t *at;
+                size_t n = plan_span(s, j, &at);
+                long w = io_write(c, j, at, n);
+                if (w > 0) {
+                    s->done[j] += (size_t)w;
+                    c->st.wire_sent += (uint64_t)w;
+                    moved = 1;
+                    continue;
+                }
+                if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+                              errno == EINTR)) {
+                    want[j] |= POLLOUT;
+                    pending = 1;
+                    break;
+                }
+                return io_errcode(w);
+            }
+        }
+        for (unsigned j = 0; r != NULL && j < r->conns; j++) {
+            while (r->done[j] < r->total[j]) {
+                uint8_t *at;
+                size_t n = plan_span(r, j, &at);
+                long g = io_read(c, j, at, n);
+                if (g > 0) {
+                    r->done[j] += (size_t)g;
+                    c->st.wire_recv += (uint64_t)g;
+                    moved = 1;
+                    continue;
+                }
+                if (g < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+                              errno == EINTR)) {
+                    want[j] |= POLLIN;
+                    pending = 1;
+                    break;
+                }
+                return io_errcode(g);
+            }
+        }
+        if (!pending)
+            return SR_OK;
+        if (moved)
+            continue;
+
+        nfds_t np = 0;
+        for (unsigned j = 0; j < c->nconn; j++) {
+            if (want[j] == 0)
+                continue;
+            pfd[np].fd = c->fd[j];
+            pfd[np].events = want[j];
+            pfd[np].revents = 0;
+            np++;
+        }
+        int pr = poll(pfd, np, c->timeout_ms);
+        if (pr == 0)
+            return SR_ETIMEOUT;
+        if (pr < 0 && errno != EINTR)
+            return SR_EIO;
+    }
+}
+
+/* see chan.h */
+int
+sr_chan_init(sr_chan *c, const int *fds, unsigned nconn, int timeout_ms)
+{
+    SR_REQUIRE(nconn >= 1 && nconn <= SR_CHAN_MAX_CONNS);
+    memset(c, 0, sizeof *c);
+    for (unsigned j = 0; j < SR_CHAN_MAX_CONNS; j++)
+        c->fd[j] = -1;
+    c->nconn = nconn;
+    c->timeout_ms = timeout_ms > 0 ? timeout_ms : 60000;
+    for (unsigned j = 0; j < nconn; j++) {
+        c->fd[j] = fds[j];
+        int fl = fcntl(fds[j], F_GETFL);
+        if (fl < 0 || fcntl(fds[j], F_SETFL, fl | O_NONBLOCK) < 0) {
+            sr_chan_clear(c);
+            return SR_EIO;
+        }
+    }
+    c->wbuf = malloc(SR_CHAN_WBUF);
+    if (c->wbuf == NULL) {
+        sr_chan_clear(c);
+        return SR_ENOMEM;
+    }
+    return SR_OK;
+}
+
+/* see chan.h */
+void
+sr_chan_clear(sr_chan *c)
+{
+    for (unsigned j = 0; j < c->nconn && j < SR_CHAN_MAX_CONNS; j++) {
+        if (c->fd[j] >= 0)
+            close(c->fd[j]);
+        c->fd[j] = -1;
+    }
+    c->nconn = 0;
+    free(c->wbuf);
+    c->wbuf = NULL;
+    c->wlen = 0;
+}
+
+/* see chan.h */
+void
+sr_chan_fail(sr_chan *c, int code)
+{
+    if (c->err == SR_OK && code != SR_OK)
+        c->err = code;
+}
+
+/* see chan.h */
+void
+sr_chan_flush(sr_chan *c)
+{
+    if (c->err != SR_OK || c->wlen == 0)
+        return;
+    plan p;
+    plan_init(&p, c->wbuf, c->wlen, 1);
+    sr_chan_fail(c, xfer(c, &p, NULL));
+    c->wlen = 0;
+}
+
+static void
+count_round(sr_chan *c, int kind)
+{
+    if (c->last != kind || kind == 3)
+        c->st.rounds++;
+    c->last = kind;
+}
+
+/* see chan.h */
+void
+sr_chan_send(sr_chan *c, const void *buf, size_t len)
+{
+    if (c->err != SR_OK || len == 0)
+        return;
+    count_round(c, 1);
+    c->st.bytes_sent += len;
+    unsigned conns = plan_conns(c, len);
+    if (conns == 1 && len < SR_CHAN_WBUF) {
+        if (c->wlen + len > SR_CHAN_WBUF)
+            sr_chan_flush(c);
+        memcpy(c->wbuf + c->wlen, buf, len);
+        c->wlen += len;
+        return;
+    }
+    sr_chan_flush(c);
+    if (c->err != SR_OK)
+        return;
+    plan p;
+    plan_init(&p, (uint8_t *)(uintptr_t)buf, len, conns);
+    sr_chan_fail(c, xfer(c, &p, NULL));
+}
+
+/* see chan.h */
+void
+sr_chan_recv(sr_chan *c, void *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    if (c->err == SR_OK) {
+        count_round(c, 2);
+        sr_chan_flush(c);
+    }
+    if (c->err != SR_OK) {
+        memset(buf, 0, len);
+        return;
+    }
+    plan p;
+    plan_init(&p, buf, len, plan_conns(c, len));
+    sr_chan_fail(c, xfer(c, NULL, &p));
+    if (c->err != SR_OK)
+        memset(buf, 0, len);
+    else
+        c->st.bytes_recv += len;
+}
+
+/* see chan.h */
+void
+sr_chan_exchange(sr_chan *c, void *rbuf, size_t rlen, const void *sbuf,
+                 size_t slen)
+{
+    if (c->err == SR_OK && (rlen > 0 || slen > 0)) {
+        count_round(c, 3);
+        sr_chan_flush(c);
+    }
+    if (c->err != SR_OK) {
+        if (rlen > 0)
+            memset(rbuf, 0, rlen);
+        return;
+    }
+    plan ps, pr;
+    plan_init(&ps, (uint8_t *)(uintptr_t)sbuf, slen, plan_conns(c, slen));
+    plan_init(&pr, rbuf, rlen, plan_conns(c, rlen));
+    sr_chan_fail(c, xfer(c, &ps, &pr));
+    if (c->err != SR_OK) {
+        if (rlen > 0)
+            memset(rbuf, 0, rlen);
+        return;
+    }
+    c->st.bytes_sent += slen;
+    c->st.bytes_recv += rlen;
+}
+
+/* see chan.h */
+void
+sr_pack(uint8_t *out, const uint64_t *x, size_t n, unsigned bw)
+{
+    SR_REQUIRE(bw >= 1 && bw <= 64);
+    if (bw % 8 == 0) {
+        size_t b = bw / 8;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = x[i];
+            for (size_t k = 0; k < b; k++)
+                out[i * b + k] = (uint8_t)(v >> (8 * k));
+        }
+        return;
+    }
+    const uint64_t m = sr_mask(bw);
+    u128 acc = 0;
+    unsigned nb = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc |= (u128)(x[i] & m) << nb;
+        nb += bw;
+        if (nb >= 64) {
+            uint64_t w = (uint64_t)acc;
+            for (unsigned k = 0; k < 8; k++)
+                out[o++] = (uint8_t)(w >> (8 * k));
+            acc >>= 64;
+            nb -= 64;
+        }
+    }
+    while (nb > 0) {
+        out[o++] = (uint8_t)acc;
+        acc >>= 8;
+        nb = nb > 8 ? nb - 8 : 0;
+    }
+}
+
+/* see chan.h */
+void
+sr_unpack(uint64_t *x, const uint8_t *in, size_t n, unsigned bw)
+{
+    SR_REQUIRE(bw >= 1 && bw <= 64);
+    if (bw % 8 == 0) {
+        size_t b = bw / 8;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = 0;
+            for (size_t k = 0; k < b; k++)
+                v |= (uint64_t)in[i * b + k] << (8 * k);
+            x[i] = v;
+        }
+        return;
+    }
+    const uint64_t m = sr_mask(bw);
+    size_t nbytes = sr_packed_bytes(n, bw), o = 0;
+    u128 acc = 0;
+    unsigned nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (nb < bw) {
+            uint64_t w = 0;
+            unsigned take = 0;
+            while (take < 8 && o < nbytes)
+                w |= (uint64_t)in[o++] << (8 * take++);
+            acc |= (u128)w << nb;
+            nb += 8 * take;
+        }
+        x[i] = (uint64_t)acc & m;
+        acc >>= bw;
+        nb -= bw;
+    }
+}
+
+/* see chan.h */
+void
+sr_chan_send_packed(sr_chan *c, const uint64_t *x, size_t n, unsigned bw)
+{
+    size_t len = sr_packed_bytes(n, bw);
+    if (len == 0 || c->err != SR_OK)
+        return;
+    uint8_t *tmp = malloc(len);
+    if (tmp == NULL) {
+        sr_chan_fail(c, SR_ENOMEM);
+        return;
+    }
+    sr_pack(tmp, x, n, bw);
+    sr_chan_send(c, tmp, len);
+    free(tmp);
+}
+
+/* see chan.h */
+void
+sr_chan_recv_packed(sr_chan *c, uint64_t *x, size_t n, unsigned bw)
+{
+    size_t len = sr_packed_bytes(n, bw);
+    if (len == 0)
+        return;
+    uint8_t *tmp = malloc(len);
+    if (tmp == NULL) {
+        sr_chan_fail(c, SR_ENOMEM);
+        memset(x, 0, n * sizeof *x);
+        return;
+    }
+    sr_chan_recv(c, tmp, len);
+    sr_unpack(x, tmp, n, bw);
+    free(tmp);
+}
+
+/* see chan.h */
+void
+sr_chan_send_bits(sr_chan *c, const uint8_t *b, size_t n)
+{
+    size_t len = sr_ceil_div(n, 8);
+    if (len == 0 || c->err != SR_OK)
+        return;
+    uint8_t *tmp = calloc(len, 1);
+    if (tmp == NULL) {
+        sr_chan_fail(c, SR_ENOMEM);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[i >> 3] |= (uint8_t)((b[i] & 1) << (i & 7));
+    sr_chan_send(c, tmp, len);
+    free(tmp);
+}
+
+/* see chan.h */
+void
+sr_chan_recv_bits(sr_chan *c, uint8_t *b, size_t n)
+{
+    size_t len = sr_ceil_div(n, 8);
+    if (len == 0)
+        return;
+    uint8_t *tmp = malloc(len);
+    if (tmp == NULL) {
+        sr_chan_fail(c, SR_ENOMEM);
+        memset(b, 0, n);
+        return;
+    }
+    sr_chan_recv(c, tmp, len);
+    for (size_t i = 0; i < n; i++)
+        b[i] = (tmp[i >> 3] >> (i & 7)) & 1;
+    free(tmp);
+}
+
+/* see chan.h */
+sr_chan_stats
+sr_chan_stats_diff(sr_chan_stats a, sr_chan_stats b)
+{
+    sr_chan_stats d;
+    d.bytes_sent = a.bytes_sent - b.bytes_sent;
+    d.bytes_recv = a.bytes_recv - b.bytes_recv;
+    d.rounds = a.rounds - b.rounds;
+    d.wire_sent = a.wire_sent - b.wire_sent;
+    d.wire_recv = a.wire_recv - b.wire_recv;
+    return d;
+}
