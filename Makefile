@@ -31,6 +31,7 @@ MPI_SRC  := $(wildcard tests/mpi/*.c)
 MPI_BIN  := $(MPI_SRC:tests/mpi/%.c=$(BUILD)/tests/mpi/%)
 
 .PHONY: all deps test check-asan demo bench lint clean tests
+.SECONDARY:
 
 all: $(BUILD)/sirnn $(BUILD)/libsirnn.a
 
