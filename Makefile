@@ -7,6 +7,7 @@
 #   make deps        install the Debian packages when missing
 #   make bench       benchmark suite (docs/benchmarks.md figures)
 #   make lint        layering greps + clang-format check
+#   make fuzz        libFuzzer harnesses tests/fuzz/ (clang 14; not in CI)
 #
 # BUILD=dir puts objects elsewhere (parallel work trees, sanitizers).
 
@@ -19,7 +20,7 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH) -g -fopenmp -I. -MMD -MP \
             -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes $(WERROR) $(SAN)
 LDFLAGS  += -fopenmp $(SAN)
-LDLIBS   += -lcrypto -ljansson -lmpfr -lgmp -lm -lpthread
+LDLIBS   += -lssl -lcrypto -ljansson -lmpfr -lgmp -lm -lpthread
 
 LIB_SRC  := $(wildcard engine/*.c protocols/*.c math/*.c layers/*.c) \
             $(filter-out jobs/main.c,$(wildcard jobs/*.c))
@@ -30,7 +31,7 @@ TEST_AUX := $(BUILD)/tests/twoparty.o
 MPI_SRC  := $(wildcard tests/mpi/*.c)
 MPI_BIN  := $(MPI_SRC:tests/mpi/%.c=$(BUILD)/tests/mpi/%)
 
-.PHONY: all deps test check-asan demo bench lint clean tests
+.PHONY: all deps test check-asan demo bench lint clean tests fuzz
 .SECONDARY:
 
 all: $(BUILD)/sirnn $(BUILD)/libsirnn.a
@@ -76,5 +77,45 @@ lint:
 
 clean:
 	rm -rf build build-asan build-*
+
+# make fuzz: each tests/fuzz/fuzz_T.c is a libFuzzer harness, built with
+# clang 14 under ASan + UBSan into build-fuzz/ (needs the Debian package
+# libclang-rt-14-dev for -fsanitize=fuzzer) and run for FUZZ_SECONDS from
+# its seed corpus tests/fuzz/T/ (read only; new inputs go to
+# build-fuzz/corpus/T/, crashes to build-fuzz/crash-T-*).  Not part of
+# `make test` or CI.  FUZZ_TARGETS="npy" picks some.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIB_SRC := $(wildcard engine/*.c) jobs/npy.c jobs/model.c
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -I. $(shell mpicc --showme:compile) \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer -Wno-unknown-pragmas
+FUZZ_LIBS    := $(shell mpicc --showme:link) -lssl -lcrypto -ljansson -lm -lpthread
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzzlib.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libfuzzlib.a \
+	    -o $@ $(FUZZ_LIBS)
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+	    echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -max_len=8192 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- \
+	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/$$t 2>&1 | \
+	        grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|INFO: seed corpus|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)' || true; \
+	    if ls $(FUZZ_BUILD)/crash-$$t-* >/dev/null 2>&1; then \
+	        echo "fuzz $$t: CRASH (see $(FUZZ_BUILD)/crash-$$t-*)"; exit 1; fi; \
+	done
 
 -include $(LIB_OBJ:.o=.d) $(TEST_BIN:=.d) $(MPI_BIN:=.d) $(BUILD)/jobs/main.d $(TEST_AUX:.o=.d)

@@ -39,6 +39,8 @@ sr_lane_init(sr_lane *L, sr_partyid party, unsigned id, const int *fds,
                           opts != NULL ? opts->timeout_ms : 0);
     if (rc != SR_OK)
         return rc;
+    if (opts != NULL)
+        L->chan.io = opts->io;
 
     uint8_t key[16], mine[16], theirs[16];
     if (opts != NULL && opts->seeded) {

@@ -46,6 +46,8 @@ typedef struct sr_lane_opts {
     int timeout_ms;        /* <= 0: 60000 */
     int seeded;            /* nonzero: derive all randomness from seed */
     uint64_t seed;
+    const sr_chan_io *io;  /* transport hooks (TLS) installed before the
+                              first byte, or NULL; see engine/tls.h */
 } sr_lane_opts;
 
 /*

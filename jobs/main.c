@@ -1,11 +1,60 @@
-/* jobs/main.c -- placeholder entry point until the CLI lands. */
+/*
+ * jobs/main.c -- the `sirnn` command (DESIGN.md s5): dispatch on the
+ * subcommand.  Exit codes: 0 ok, 1 runtime failure, 2 usage or bad input.
+ */
 #include <stdio.h>
+#include <string.h>
 
 #include "engine/common.h"
+#include "jobs/bench.h"
+#include "jobs/internal.h"
+#include "jobs/plain.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: sirnn COMMAND [options]\n"
+               "  demo      local two-party self-test (both parties here)\n"
+               "  bench OP  benchmark one protocol (sirnn bench --list)\n"
+               "  server    serve a model            (not implemented yet)\n"
+               "  client    query a server           (not implemented yet)\n"
+               "  eval      evaluate one function    (not implemented yet)\n"
+               "  plain     cleartext (fixed-point or float) inference\n"
+               "  quantise  choose fixed-point formats, write model.json\n"
+               "  --version, --help\n"
+               "docs/cli.md has the details.\n");
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-    printf("sirnn %s\n", SR_VERSION);
-    return 0;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("sirnn %s\n", SR_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "bench") == 0)
+        return sr_bench_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "demo") == 0)
+        return sr_demo_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "plain") == 0)
+        return sr_cmd_plain(argc - 1, argv + 1);
+    if (strcmp(cmd, "quantise") == 0)
+        return sr_cmd_quantise(argc - 1, argv + 1);
+    static const char *const later[] = {"server", "client", "eval"};
+    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
+        if (strcmp(cmd, later[i]) == 0) {
+            fprintf(stderr, "sirnn: %s: not implemented yet\n", cmd);
+            return 2;
+        }
+    fprintf(stderr, "sirnn: unknown command '%s' (sirnn --help)\n", cmd);
+    return 2;
 }

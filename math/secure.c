@@ -1,0 +1,596 @@
+/*
+ * math/secure.c -- secure exp / sigmoid / tanh / unit reciprocal: the
+ * step-by-step mirror of math/mathfn_plain.c on shares.  No branch on the
+ * lane's role here: public constants go through sr_share_add_const.
+ */
+#include "math/secure.h"
+
+#include "math/div.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocols/digdec.h"
+#include "protocols/ext.h"
+#include "protocols/lut.h"
+#include "protocols/b2a.h"
+#include "protocols/mill.h"
+#include "protocols/msnzb.h"
+#include "protocols/mult.h"
+#include "protocols/mux.h"
+#include "protocols/share.h"
+#include "protocols/trunc.h"
+
+#define PUB0 (SR_MULT_UNSIGNED | SR_MULT_MSB_PUBLIC)
+
+static uint64_t
+pow2(unsigned k)
+{
+    return (uint64_t)1 << k;
+}
+
+static void
+reduce(size_t n, uint64_t *v, unsigned bw)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] &= sr_mask(bw);
+}
+
+/* Working memory of one call, carved from one scratch block. */
+typedef struct work {
+    uint64_t *blk, *dig, *e, *q, *t1, *t2, *t3;
+    uint8_t *bits, *zero, *b;
+} work;
+
+static int
+work_get(sr_lane *L, work *w, size_t n, unsigned nd)
+{
+    w->blk = sr_scratch_u64(L, (2 * (size_t)nd + 4) * n);
+    w->bits = sr_scratch_u8(L, 2 * n);
+    if (w->blk == NULL || w->bits == NULL) {
+        sr_scratch_release(L, w->bits);
+        sr_scratch_release(L, w->blk);
+        return SR_ENOMEM;
+    }
+    w->dig = w->blk;
+    w->e = w->dig + (size_t)nd * n;
+    w->q = w->e + (size_t)nd * n;
+    w->t1 = w->q + n;
+    w->t2 = w->t1 + n;
+    w->t3 = w->t2 + n;
+    w->zero = w->bits;
+    w->b = w->bits + n;
+    memset(w->zero, 0, n);
+    return SR_OK;
+}
+
+static void
+work_put(sr_lane *L, work *w)
+{
+    sr_scratch_release(L, w->bits);
+    sr_scratch_release(L, w->blk);
+}
+
+/*
+ * Steps 3-4 of the exp stage on the digit rows w->dig: one LUT per digit,
+ * then the product tree.  round = 1 (exp): the last product is rounded to
+ * scale s_e - G into out (width *wout).  round = 0: e stays at scale s_e
+ * in w->e row 0, width *wout.
+ */
+static int
+exp_tree(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
+         work *w, int round, unsigned G, uint64_t *out, unsigned *wout)
+{
+    unsigned nd = P->ndig, se = P->s_e, we = P->w_e, W2 = 2 * we;
+    unsigned ew[SR_MATH_MAX_DIGITS];
+    int rc = SR_OK;
+
+    for (unsigned j = 0; j < nd && rc == SR_OK; j++) { /* 3. LUTs */
+        ew[j] = P->wt[j] + 1; /* entries < 2^wt: top bit known 0 */
+        rc = sr_lut(L, n, w->e + j * n, w->dig + j * n, P->dw[j], T->exp[j],
+                    ew[j]);
+    }
+    if (rc != SR_OK)
+        return rc;
+    if (nd == 1) {
+        uint64_t *e0 = w->e;
+        *wout = ew[0];
+        if (!round) {
+            memcpy(out, e0, n * sizeof *out);
+            return SR_OK;
+        }
+        sr_share_add_const(L, n, e0, e0, pow2(G - 1), ew[0]);
+        *wout = ew[0] - G;
+        return sr_trunc_reduce(L, n, out, e0, ew[0], G);
+    }
+    for (unsigned i = 1; i < nd; i *= 2) { /* 4. tree */
+        for (unsigned j = 0; j + i < nd; j += 2 * i) {
+            uint64_t *ea = w->e + j * n, *eb = w->e + (j + i) * n;
+            int last = round && 2 * i >= nd;
+            if (i == 1 && P->comp[j]) {
+                /* p = e_{j+1} 2^s_e - e_{j+1} eps_j */
+                unsigned m = ew[j + 1], nb = ew[j], bq = m + nb;
+                rc = sr_mult_msb(L, n, w->q, eb, ea, w->zero, w->zero, m, nb,
+                                 bq, PUB0);
+                if (rc == SR_OK && bq < W2)
+                    rc = sr_ext_zero(L, n, w->q, w->q, w->zero, bq, W2,
+                                     SR_MSB_PUBLIC);
+                if (bq > W2)
+                    reduce(n, w->q, W2);
+                /* e_{j+1}'s share may wrap mod 2^m: harmless after the
+                 * shift when m + s_e >= W2 */
+                SR_REQUIRE(m + se >= W2);
+                for (size_t k = 0; k < n; k++)
+                    w->q[k] = ((eb[k] << se) - w->q[k]) & sr_mask(W2);
+            } else {
+                SR_REQUIRE(W2 <= ew[j] + ew[j + i]);
+                rc = sr_mult_msb(L, n, w->q, ea, eb, w->zero, w->zero, ew[j],
+                                 ew[j + i], W2, PUB0);
+            }
+            if (rc != SR_OK)
+                return rc;
+            if (last) {
+                sr_share_add_const(L, n, w->q, w->q, pow2(se + G - 1), W2);
+                *wout = W2 - se - G;
+                return sr_trunc_reduce(L, n, out, w->q, W2, se + G);
+            }
+            sr_share_add_const(L, n, w->q, w->q, pow2(se - 1), W2);
+            rc = sr_trunc_reduce(L, n, ea, w->q, W2, se);
+            if (rc != SR_OK)
+                return rc;
+            ew[j] = W2 - se < we + 1 ? W2 - se : we + 1;
+            reduce(n, ea, ew[j]);
+        }
+    }
+    *wout = ew[0];
+    if (!round)
+        memcpy(out, w->e, n * sizeof *out);
+    return SR_OK;
+}
+
+/*
+ * Segment stage: r_full = a_idx 2^sh - b_idx delta over W bits into r.
+ * src (wsrc bits) holds f (s_f bits) or m = 2^s_f + f (s_f + 1 bits);
+ * idx = TR(src, s_f - g) reduced to g bits, or, with the rsqrt parity q
+ * (boolean shares), TR(m) + q 2^g mod 2^(g+1) (TR(m)'s top bit is 1).
+ * Uses w->t1..t3 and w->q; r may be w->t1.
+ */
+static int
+segment_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
+            work *w, uint64_t *r, const uint64_t *src, unsigned wsrc,
+            const uint8_t *q)
+{
+    unsigned g = P->g, wdl = P->w_dl, W = P->W, s = P->s_f - g;
+    uint64_t *idx = w->t1, *dl = w->t2, *ta = w->t3, *tb = w->q;
+    int rc = SR_OK;
+
+    if (s > 0) /* i = TR(src, s) */
+        rc = sr_trunc_reduce(L, n, idx, src, wsrc, s);
+    else
+        memcpy(idx, src, n * sizeof *idx);
+    if (rc != SR_OK)
+        return rc;
+    for (size_t k = 0; k < n; k++) {
+        /* delta = src - i 2^w_dl, exact, w_dl + 1 bits with top bit 0 */
+        dl[k] = (src[k] - (idx[k] << wdl)) & sr_mask(wdl + 1);
+        if (q != NULL)
+            idx[k] = (idx[k] + ((uint64_t)q[k] << g)) & sr_mask(g + 1);
+        else
+            idx[k] &= sr_mask(g);
+    }
+    unsigned wa = W - P->sh, wb = W - (wdl + 1);
+    SR_REQUIRE(wa >= P->w_a && wb >= P->w_b);
+    rc = sr_lut(L, n, ta, idx, P->gi, T->a, wa);
+    if (rc == SR_OK && wdl > 0)
+        rc = sr_lut(L, n, tb, idx, P->gi, T->b, wb);
+    if (rc == SR_OK && wdl > 0)
+        rc = sr_mult_msb(L, n, tb, tb, dl, w->zero, w->zero, wb, wdl + 1, W,
+                         PUB0);
+    if (rc != SR_OK)
+        return rc;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t bd = wdl > 0 ? tb[k] : 0;
+        r[k] = ((ta[k] << P->sh) - bd) & sr_mask(W);
+    }
+    return SR_OK;
+}
+
+/* Fit an unsigned value (top bit known 0) of wv bits to bw bits. */
+static int
+fit_unsigned(sr_lane *L, size_t n, uint64_t *y, uint64_t *v, unsigned wv,
+             unsigned bw, const uint8_t *zero)
+{
+    if (wv >= bw) {
+        for (size_t k = 0; k < n; k++)
+            y[k] = v[k] & sr_mask(bw);
+        return SR_OK;
+    }
+    return sr_ext_zero(L, n, y, v, zero, wv, bw, SR_MSB_PUBLIC);
+}
+
+static int
+expfam_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
+           uint64_t *y, const uint64_t *x)
+{
+    unsigned nd = P->ndig, top = nd - 1, bwx = P->fx.bw, sy = P->fy.s;
+    work w;
+    int rc = work_get(L, &w, n, nd);
+    if (rc != SR_OK)
+        return rc;
+    uint64_t *src = w.t1, *e = w.t2;
+    unsigned we;
+
+    if (P->fn == SR_MATH_EXP) {
+        sr_share_neg(n, src, x, bwx);                /* 1. z = -x */
+        rc = sr_digdec(L, n, w.dig, src, bwx, P->d); /* 2. */
+        if (rc == SR_OK)
+            rc = exp_tree(L, P, T, n, &w, 1, P->s_e - sy, w.t3, &we);
+        if (rc == SR_OK)
+            rc = fit_unsigned(L, n, y, w.t3, we, P->fy.bw, w.zero); /* 5. */
+        work_put(L, &w);
+        return rc;
+    }
+
+    /* 1. digits of x; b = MSB(x) from the top digit; lower digits of
+     * b ? ~x : x */
+    memcpy(src, x, n * sizeof *src);
+    rc = sr_digdec(L, n, w.dig, src, bwx, P->d);
+    uint64_t Tb[256];
+    for (unsigned v = 0; v < (1u << P->dw[top]); v++)
+        Tb[v] = T->sign[v];
+    if (rc == SR_OK)
+        rc = sr_lut(L, n, w.t3, w.dig + top * n, P->dw[top], Tb, 1);
+    for (size_t k = 0; k < n && rc == SR_OK; k++)
+        w.b[k] = (uint8_t)(w.t3[k] & 1);
+    for (unsigned j = 0; j < top && rc == SR_OK; j++) {
+        unsigned dw = P->dw[j];
+        uint64_t *dj = w.dig + j * n;
+        sr_share_mul_const(n, w.t3, dj, (uint64_t)0 - 2, dw);
+        sr_share_add_const(L, n, w.t3, w.t3, sr_mask(dw), dw);
+        rc = sr_mux(L, n, w.t3, w.b, w.t3, dw);
+        sr_share_add(n, dj, dj, w.t3, dw);
+    }
+    /* 2. e = exp(-|x|) or exp(-2|x|) at s_e, e < 1 */
+    if (rc == SR_OK)
+        rc = exp_tree(L, P, T, n, &w, 0, 0, e, &we);
+    if (rc != SR_OK) {
+        work_put(L, &w);
+        return rc;
+    }
+    reduce(n, e, P->s_f); /* f = e */
+    /* 3. r_full (W bits, scale S) */
+    uint64_t *r = src;
+    rc = segment_run(L, P, T, n, &w, r, e, P->s_f, NULL);
+    unsigned shift = P->S - sy, W = P->W;
+    if (rc == SR_OK && P->fn == SR_MATH_SIGMOID) {
+        unsigned wy = W - shift;
+        /* 4. y+ = RN(r) at s_y */
+        sr_share_add_const(L, n, r, r, pow2(shift - 1), W);
+        rc = sr_trunc_reduce(L, n, e, r, W, shift);
+        /* 5. y = y+ + b (2^s_y - 2 y+) */
+        sr_share_mul_const(n, w.t3, e, (uint64_t)0 - 2, wy);
+        sr_share_add_const(L, n, w.t3, w.t3, pow2(sy), wy);
+        if (rc == SR_OK)
+            rc = sr_mux(L, n, w.t3, w.b, w.t3, wy);
+        sr_share_add(n, e, e, w.t3, wy);
+        if (rc == SR_OK) /* 6. */
+            rc = fit_unsigned(L, n, y, e, wy, P->fy.bw, w.zero);
+    } else if (rc == SR_OK) {
+        unsigned wt = W + 1, wy = wt - shift, bwy = P->fy.bw;
+        /* 4'. t = 2 r - 2^S (+ half), y+ = TR */
+        sr_share_mul_const(n, r, r, 2, wt);
+        sr_share_add_const(L, n, r, r, pow2(shift - 1) - pow2(P->S), wt);
+        rc = sr_trunc_reduce(L, n, e, r, wt, shift);
+        /* 5'. y = y+ + b (-2 y+) */
+        sr_share_mul_const(n, w.t3, e, (uint64_t)0 - 2, wy);
+        if (rc == SR_OK)
+            rc = sr_mux(L, n, w.t3, w.b, w.t3, wy);
+        sr_share_add(n, e, e, w.t3, wy);
+        /* 6'. SExt through y + 2^s_y (top bit known 0) */
+        if (rc == SR_OK && bwy <= wy) {
+            for (size_t k = 0; k < n; k++)
+                y[k] = e[k] & sr_mask(bwy);
+        } else if (rc == SR_OK) {
+            sr_share_add_const(L, n, e, e, pow2(sy), wy);
+            rc = sr_ext_zero(L, n, y, e, w.zero, wy, bwy, SR_MSB_PUBLIC);
+            sr_share_add_const(L, n, y, y, (uint64_t)0 - pow2(sy), bwy);
+        }
+    }
+    work_put(L, &w);
+    return rc;
+}
+
+static int
+recip_unit_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
+               size_t n, uint64_t *y, const uint64_t *x)
+{
+    work w;
+    int rc = work_get(L, &w, n, 1);
+    if (rc != SR_OK)
+        return rc;
+    uint64_t *f = w.dig, *r = w.e;
+    for (size_t k = 0; k < n; k++)
+        f[k] = x[k] & sr_mask(P->s_f); /* f = x - 1 */
+    rc = segment_run(L, P, T, n, &w, r, f, P->s_f, NULL);
+    unsigned shift = P->S - P->fy.s;
+    sr_share_add_const(L, n, r, r, pow2(shift - 1), P->W);
+    if (rc == SR_OK)
+        rc = sr_trunc_reduce(L, n, f, r, P->W, shift);
+    if (rc == SR_OK)
+        rc = fit_unsigned(L, n, y, f, P->W - shift, P->fy.bw, w.zero);
+    work_put(L, &w);
+    return rc;
+}
+
+/*
+ * General reciprocal and rsqrt: MSNZB one-hot h of x's low bw_x - 1 bits,
+ * one B2A per bit carrying the three linear combinations (adjust, P,
+ * sat), m = x adjust in [1, 2), the segment stage, y = RN(r P) + sat.
+ */
+static int
+normalised_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
+               size_t n, uint64_t *y, const uint64_t *x)
+{
+    unsigned nk = P->nk, bwx = P->fx.bw, bwy = P->fy.bw, wP = P->wP;
+    unsigned wb2a = nk + 1;
+    if (wb2a < wP + 1)
+        wb2a = wP + 1;
+    if (wb2a < bwy)
+        wb2a = bwy;
+    work w;
+    int rc = work_get(L, &w, n, 2);
+    if (rc != SR_OK)
+        return rc;
+    uint8_t *h = sr_scratch_u8(L, n * nk), *q = sr_scratch_u8(L, n);
+    uint64_t *ha = sr_scratch_u64(L, n * nk);
+    if (h == NULL || q == NULL || ha == NULL) {
+        sr_scratch_release(L, ha);
+        sr_scratch_release(L, q);
+        sr_scratch_release(L, h);
+        work_put(L, &w);
+        return SR_ENOMEM;
+    }
+    uint64_t *adj = w.dig, *Pk = w.dig + n, *sat = w.e, *m = w.e + n;
+    /* 1. one-hot over the low nk bits (x > 0: bit nk is 0) */
+    for (size_t k = 0; k < n; k++)
+        m[k] = x[k] & sr_mask(nk);
+    rc = sr_msnzb(L, n, h, m, nk, 8);
+    /* 2. B2A, then local sums; the parity is a local XOR */
+    if (rc == SR_OK)
+        rc = sr_b2a(L, n * nk, ha, h, wb2a);
+    for (size_t i = 0; i < n && rc == SR_OK; i++) {
+        uint64_t a = 0, p = 0, t = 0;
+        uint8_t par = 0;
+        for (unsigned k = 0; k < nk; k++) {
+            uint64_t v = ha[i * nk + k];
+            a += v << (nk - 1 - k);
+            p += v * T->P[k];
+            t += v * T->sat[k];
+            par ^= (uint8_t)(h[i * nk + k] & T->parity[k]);
+        }
+        adj[i] = a & sr_mask(nk + 1);
+        Pk[i] = p & sr_mask(wP + 1);
+        sat[i] = t & sr_mask(bwy);
+        q[i] = par;
+    }
+    /* m = x * adjust (nk bits; both top bits known 0) */
+    if (rc == SR_OK)
+        rc =
+            sr_mult_msb(L, n, m, x, adj, w.zero, w.zero, bwx, nk + 1, nk, PUB0);
+    /* 3. r_full */
+    uint64_t *r = w.t1;
+    if (rc == SR_OK)
+        rc = segment_run(L, P, T, n, &w, r, m, nk,
+                         P->fn == SR_MATH_RSQRT ? q : NULL);
+    /* 4. y = TR(r P + half, S - c_min) + sat */
+    unsigned wp = P->W + wP, shift = (unsigned)((int)P->S - P->c_min);
+    if (rc == SR_OK)
+        rc =
+            sr_mult_msb(L, n, r, r, Pk, w.zero, w.zero, P->W, wP + 1, wp, PUB0);
+    sr_share_add_const(L, n, r, r, pow2(shift - 1), wp);
+    if (rc == SR_OK)
+        rc = sr_trunc_reduce(L, n, m, r, wp, shift);
+    if (rc == SR_OK)
+        rc = fit_unsigned(L, n, y, m, P->wY, bwy, w.zero);
+    if (rc == SR_OK)
+        sr_share_add(n, y, y, sat, bwy);
+    sr_scratch_release(L, ha);
+    sr_scratch_release(L, q);
+    sr_scratch_release(L, h);
+    work_put(L, &w);
+    return rc;
+}
+
+int
+sr_math_run_supported(const sr_math_plan *P)
+{
+    (void)P;
+    return 1;
+}
+
+int
+sr_math_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
+            uint64_t *y, const uint64_t *x)
+{
+    SR_REQUIRE(L != NULL && P != NULL && T != NULL);
+    SR_REQUIRE(n == 0 || (y != NULL && x != NULL));
+    SR_REQUIRE(sr_math_run_supported(P));
+    if (n == 0)
+        return SR_OK;
+    if (P->normalise)
+        return normalised_run(L, P, T, n, y, x);
+    if (P->fn == SR_MATH_RECIP)
+        return recip_unit_run(L, P, T, n, y, x);
+    return expfam_run(L, P, T, n, y, x);
+}
+
+static int
+run_fn(sr_lane *L, sr_mathfn fn, unsigned flags, size_t n, uint64_t *y,
+       sr_fx fy, const uint64_t *x, sr_fx fx)
+{
+    sr_math_params prm = {0, 0, 0, flags};
+    sr_math_plan P;
+    sr_math_plan_make(&P, fn, fy, fx, &prm);
+    sr_math_tab *T = malloc(sizeof *T);
+    if (T == NULL)
+        return SR_ENOMEM;
+    sr_math_tab_fill(T, &P);
+    int rc = sr_math_run(L, &P, T, n, y, x);
+    free(T);
+    return rc;
+}
+
+int
+sr_exp_neg(sr_lane *L, size_t n, uint64_t *y, sr_fx fy, const uint64_t *x,
+           sr_fx fx)
+{
+    return run_fn(L, SR_MATH_EXP, 0, n, y, fy, x, fx);
+}
+
+int
+sr_sigmoid(sr_lane *L, size_t n, uint64_t *y, sr_fx fy, const uint64_t *x,
+           sr_fx fx)
+{
+    return run_fn(L, SR_MATH_SIGMOID, 0, n, y, fy, x, fx);
+}
+
+int
+sr_tanh(sr_lane *L, size_t n, uint64_t *y, sr_fx fy, const uint64_t *x,
+        sr_fx fx)
+{
+    return run_fn(L, SR_MATH_TANH, 0, n, y, fy, x, fx);
+}
+
+int
+sr_recip_unit(sr_lane *L, size_t n, uint64_t *y, sr_fx fy, const uint64_t *x,
+              sr_fx fx)
+{
+    return run_fn(L, SR_MATH_RECIP, SR_MATH_UNIT_RANGE, n, y, fy, x, fx);
+}
+
+int
+sr_recip(sr_lane *L, size_t n, uint64_t *y, sr_fx fy, const uint64_t *x,
+         sr_fx fx)
+{
+    return run_fn(L, SR_MATH_RECIP, 0, n, y, fy, x, fx);
+}
+
+int
+sr_rsqrt(sr_lane *L, size_t n, uint64_t *y, sr_fx fy, const uint64_t *x,
+         sr_fx fx)
+{
+    return run_fn(L, SR_MATH_RSQRT, 0, n, y, fy, x, fx);
+}
+
+/* --- division (math/div.h): the mirror of div_one in mathfn_plain.c ---- */
+
+static int
+div_run(sr_lane *L, const sr_div_plan *D, const sr_math_tab *T,
+        const uint64_t *Ptab, size_t n, uint64_t *y, const uint64_t *num,
+        const uint64_t *den)
+{
+    const sr_math_plan *R = &D->R;
+    unsigned nk = R->nk, wP = D->wP, wb2a = nk + 1 > wP ? nk + 1 : wP;
+    work w;
+    int rc = work_get(L, &w, n, 2);
+    if (rc != SR_OK)
+        return rc;
+    uint8_t *h = sr_scratch_u8(L, n * nk), *o = sr_scratch_u8(L, 2 * n);
+    uint64_t *ha = sr_scratch_u64(L, n * nk);
+    if (h == NULL || o == NULL || ha == NULL) {
+        sr_scratch_release(L, ha);
+        sr_scratch_release(L, o);
+        sr_scratch_release(L, h);
+        work_put(L, &w);
+        return SR_ENOMEM;
+    }
+    uint64_t *adj = w.dig, *P = w.dig + n, *m = w.e, *v = w.e + n;
+    /* 1. one-hot, m, r_full */
+    for (size_t k = 0; k < n; k++)
+        m[k] = den[k] & sr_mask(nk);
+    rc = sr_msnzb(L, n, h, m, nk, 8);
+    if (rc == SR_OK)
+        rc = sr_b2a(L, n * nk, ha, h, wb2a);
+    for (size_t i = 0; i < n && rc == SR_OK; i++) {
+        uint64_t a = 0, p = 0;
+        for (unsigned k = 0; k < nk; k++) {
+            a += ha[i * nk + k] << (nk - 1 - k);
+            p += ha[i * nk + k] * Ptab[k];
+        }
+        adj[i] = a & sr_mask(nk + 1);
+        P[i] = p & sr_mask(wP);
+    }
+    if (rc == SR_OK)
+        rc = sr_mult_msb(L, n, m, den, adj, w.zero, w.zero, D->fd.bw, nk + 1,
+                         nk, PUB0);
+    uint64_t *r = w.t1;
+    if (rc == SR_OK)
+        rc = segment_run(L, R, T, n, &w, r, m, nk, NULL);
+    /* 2. r = RN(r_full) at s_r */
+    unsigned s2 = R->S - D->s_r;
+    sr_share_add_const(L, n, r, r, pow2(s2 - 1), R->W);
+    if (rc == SR_OK)
+        rc = sr_trunc_reduce(L, n, r, r, R->W, s2);
+    /* 3. t = num * r; 4. v = RN(t P / 2^sh) */
+    unsigned wp = D->w_t + wP;
+    if (rc == SR_OK)
+        rc = sr_mult(L, n, v, num, r, D->fn.bw, D->w_r, D->w_t,
+                     SR_MULT_SIGNED_A);
+    if (rc == SR_OK)
+        rc = sr_mult(L, n, v, v, P, D->w_t, wP, wp, SR_MULT_SIGNED_A);
+    if (rc == SR_OK && D->sh > 0) {
+        sr_share_add_const(L, n, v, v, pow2(D->sh - 1), wp);
+        rc = sr_trunc_reduce(L, n, v, v, wp, D->sh);
+    }
+    /* 5. clamp: o_hi = NOT MSB(v - max - 1), o_lo = MSB(v - min) */
+    unsigned wv = D->w_v, bwy = D->fy.bw;
+    uint64_t hi = (uint64_t)sr_fxp_smax(bwy), lo = (uint64_t)sr_fxp_smin(bwy);
+    uint64_t *c = w.t2;
+    for (size_t k = 0; k < n && rc == SR_OK; k++) {
+        c[k] = v[k];
+        w.t3[k] = v[k];
+    }
+    sr_share_add_const(L, n, c, c, (uint64_t)0 - hi - 1, wv);
+    sr_share_add_const(L, n, w.t3, w.t3, (uint64_t)0 - lo, wv);
+    if (rc == SR_OK)
+        rc = sr_msb(L, n, o, c, wv);
+    if (rc == SR_OK)
+        rc = sr_msb(L, n, o + n, w.t3, wv);
+    sr_bits_xor_const(L, n, o, o, 1);
+    /* y = v + o_hi (max - v) + o_lo (min - v) */
+    sr_share_neg(n, c, v, wv);
+    sr_share_add_const(L, n, c, c, hi, wv);
+    sr_share_neg(n, w.t3, v, wv);
+    sr_share_add_const(L, n, w.t3, w.t3, lo, wv);
+    if (rc == SR_OK)
+        rc = sr_mux(L, n, c, o, c, wv);
+    if (rc == SR_OK)
+        rc = sr_mux(L, n, w.t3, o + n, w.t3, wv);
+    for (size_t k = 0; k < n && rc == SR_OK; k++)
+        y[k] = (v[k] + c[k] + w.t3[k]) & sr_mask(bwy);
+    sr_scratch_release(L, ha);
+    sr_scratch_release(L, o);
+    sr_scratch_release(L, h);
+    work_put(L, &w);
+    return rc;
+}
+
+int
+sr_div(sr_lane *L, size_t n, uint64_t *y, sr_fx fy, const uint64_t *num,
+       sr_fx fn, const uint64_t *den, sr_fx fd)
+{
+    SR_REQUIRE(L != NULL);
+    SR_REQUIRE(n == 0 || (y != NULL && num != NULL && den != NULL));
+    sr_div_plan D;
+    sr_div_plan_make(&D, fy, fn, fd, NULL);
+    if (n == 0)
+        return SR_OK;
+    sr_math_tab *T = malloc(sizeof *T);
+    if (T == NULL)
+        return SR_ENOMEM;
+    uint64_t Pk[64];
+    sr_div_tab_fill(T, Pk, &D);
+    int rc = div_run(L, &D, T, Pk, n, y, num, den);
+    free(T);
+    return rc;
+}

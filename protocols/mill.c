@@ -1,0 +1,479 @@
+/*
+ * protocols/mill.c -- millionaires' comparison (CrypTFlow2, SIRNN App. C)
+ * and the functions built on it: wrap, MSB, MSB-to-Wrap, DReLU, ReLU.
+ */
+#include "protocols/mill.h"
+
+#include "protocols/internal.h"
+#include "protocols/mux.h"
+#include "protocols/ot.h"
+#include "protocols/share.h"
+
+/* KKOT message entries per chunk (32 MiB of uint64_t). */
+#define MILL_ENTRIES ((size_t)1 << 22)
+
+/*
+ * The shape of one comparison: d leaves of SR_MILL_RADIX bits, or for
+ * bw <= SR_MILL_LEAF_MAX one leaf of bw bits (a single 1-of-2^bw OT: fewer
+ * bytes and one round less than two 4-bit leaves and an AND, for about
+ * the same hashing), and the AND tree over them.  Level v pairs leaf
+ * j with j + 2^v for j = 0, 2^(v+1), ...; a pair costs two ANDs
+ * (gt and eq), one on the leftmost path when equality is not wanted.
+ */
+struct mill_plan {
+    unsigned bw, d, m; /* m: bits of the leaf OT (4, or bw if d = 1) */
+    unsigned levels;
+    size_t ands[8]; /* ANDs per comparison at each level */
+    size_t A;       /* total ANDs per comparison */
+    unsigned flags;
+    int want_eq;
+    size_t cap; /* comparisons per chunk (multiple of 8) */
+};
+
+static void
+mill_plan_make(struct mill_plan *p, unsigned bw, unsigned flags, int want_eq)
+{
+    p->bw = bw;
+    p->flags = flags;
+    p->want_eq = want_eq;
+    p->d =
+        bw <= SR_MILL_LEAF_MAX ? 1 : (bw + SR_MILL_RADIX - 1) / SR_MILL_RADIX;
+    p->m = p->d == 1 ? bw : SR_MILL_RADIX;
+    p->levels = 0;
+    p->A = 0;
+    for (unsigned i = 1; i < p->d; i *= 2) {
+        size_t k = 0;
+        for (unsigned j = 0; j + i < p->d; j += 2 * i)
+            k += (j == 0 && !want_eq) ? 1 : 2;
+        p->ands[p->levels++] = k;
+        p->A += k;
+    }
+    size_t rows = p->d + (p->A + 1) / 2;
+    size_t cap = MILL_ENTRIES / (rows << p->m);
+    cap -= cap % 8;
+    p->cap = cap < 8 ? 8 : cap;
+}
+
+/* Leaf predicate of Alice's digit a against Bob's candidate v. */
+static unsigned
+leaf_cmp(unsigned a, unsigned v, unsigned j, unsigned flags)
+{
+    int lt = (flags & SR_MILL_LT) != 0;
+    int or_eq = j == 0 && (flags & SR_MILL_GE) != 0;
+    if (lt)
+        return or_eq ? a <= v : a < v;
+    return or_eq ? a >= v : a > v;
+}
+
+/*
+ * Working state of one chunk of c comparisons: gt/eq leaf shares
+ * (leaf j of comparison i at j * c + i), the triples, OT buffers.
+ */
+struct mill_work {
+    uint8_t *gt, *eq, *ta, *tb, *tc;
+    uint8_t *choice;
+    uint64_t *buf;         /* Alice: msg rows; Bob: received values */
+    uint8_t *gx, *gy, *gz; /* gathered AND operands of one level */
+};
+
+/* 1. Alice: leaf messages and triple rows, then the OT (sender). */
+static int
+mill_alice(sr_lane *L, const struct mill_plan *p, size_t c, const uint64_t *x,
+           struct mill_work *w)
+{
+    const size_t N = (size_t)1 << p->m;
+    const size_t leaves = (size_t)p->d * c;
+    uint64_t *msg = w->buf;
+    /* Her leaf output shares are random bits (stored in gt/eq). */
+    sr_prg_bytes(&L->prg, w->gt, leaves);
+    for (size_t t = 0; t < leaves; t++) {
+        w->eq[t] = (uint8_t)((w->gt[t] >> 1) & 1);
+        w->gt[t] &= 1;
+    }
+    /* tbl[lowest?][a][v] = cmp(a, v) | (a == v) << 1 (N <= 64). */
+    uint8_t tbl[2][1 << SR_MILL_LEAF_MAX][1 << SR_MILL_LEAF_MAX];
+    for (unsigned lo = 0; lo < 2; lo++)
+        for (unsigned a = 0; a < N; a++)
+            for (unsigned v = 0; v < N; v++)
+                tbl[lo][a][v] = (uint8_t)(leaf_cmp(a, v, lo ? 0 : 1, p->flags) |
+                                          (a == v) << 1);
+    for (unsigned j = 0; j < p->d; j++) {
+        for (size_t i = 0; i < c; i++) {
+            size_t t = j * c + i;
+            unsigned a =
+                (unsigned)(x[i] >> (SR_MILL_RADIX * j)) & (unsigned)(N - 1);
+            const uint8_t *tr = tbl[j == 0][a];
+            const uint64_t rr = (uint64_t)(w->gt[t] | w->eq[t] << 1);
+            uint64_t *row = msg + t * N;
+            for (unsigned v = 0; v < N; v++)
+                row[v] = tr[v] ^ rr;
+        }
+    }
+    const size_t k = c * p->A;
+    sr_triples_alice(&L->prg, k, msg + leaves * N, w->ta, w->tb, w->tc);
+    const size_t rows = leaves + sr_triple_ots(k);
+    const unsigned l = p->d > 1 || p->want_eq ? 2 : 1;
+    if (p->m == 1) {
+        /* bw = 1: a plain 1-of-2 OT is cheaper than 1-of-2 KKOT. */
+        uint64_t *m0 = msg + 2 * rows, *m1 = m0 + rows;
+        for (size_t t = 0; t < rows; t++) {
+            m0[t] = msg[2 * t] & sr_mask(l);
+            m1[t] = msg[2 * t + 1] & sr_mask(l);
+        }
+        /* B -> A: OT columns; A -> B: n x 2 x l bits */
+        return sr_ot_send(L, rows, m0, m1, l);
+    }
+    if (l == 1) /* d = 1 without equality: drop the eq bit */
+        for (size_t t = 0; t < rows * N; t++)
+            msg[t] &= 1;
+    /* B -> A: choice code words; A -> B: rows x 2^m x l bits */
+    return sr_kkot_send(L, rows, msg, p->m, l);
+}
+
+/* 1. Bob: his digits and triple bits are the choices (receiver). */
+static int
+mill_bob(sr_lane *L, const struct mill_plan *p, size_t c, const uint64_t *x,
+         struct mill_work *w)
+{
+    const size_t N = (size_t)1 << p->m;
+    const size_t leaves = (size_t)p->d * c;
+    for (unsigned j = 0; j < p->d; j++)
+        for (size_t i = 0; i < c; i++)
+            w->choice[j * c + i] =
+                (uint8_t)((x[i] >> (SR_MILL_RADIX * j)) & (N - 1));
+    const size_t k = c * p->A;
+    sr_triples_bob_choose(&L->prg, k, w->choice + leaves, w->ta, w->tb);
+    const size_t rows = leaves + sr_triple_ots(k);
+    const unsigned l = p->d > 1 || p->want_eq ? 2 : 1;
+    int rc;
+    if (p->m == 1)
+        /* B -> A: OT columns; A -> B: n x 2 x l bits */
+        rc = sr_ot_recv(L, rows, w->buf, w->choice, l);
+    else
+        /* B -> A: choice code words; A -> B: rows x 2^m x l bits */
+        rc = sr_kkot_recv(L, rows, w->buf, w->choice, p->m, l);
+    if (rc != SR_OK)
+        return rc;
+    for (size_t t = 0; t < leaves; t++) {
+        w->gt[t] = (uint8_t)(w->buf[t] & 1);
+        w->eq[t] = (uint8_t)((w->buf[t] >> 1) & 1);
+    }
+    sr_triples_bob_finish(k, w->tc, w->buf + leaves);
+    return SR_OK;
+}
+
+/*
+ * 2. The AND tree, one exchange per level (both parties alike):
+ *   gt_lo <- gt_hi XOR (eq_hi AND gt_lo),  eq_lo <- eq_hi AND eq_lo.
+ */
+static int
+mill_tree(sr_lane *L, const struct mill_plan *p, size_t c, struct mill_work *w)
+{
+    size_t toff = 0;
+    for (unsigned i = 1; i < p->d; i *= 2) {
+        size_t k = 0;
+        for (unsigned j = 0; j + i < p->d; j += 2 * i) {
+            const uint8_t *ehi = w->eq + (j + i) * c;
+            const uint8_t *glo = w->gt + j * c, *elo = w->eq + j * c;
+            for (size_t q = 0; q < c; q++) {
+                w->gx[k + q] = ehi[q];
+                w->gy[k + q] = glo[q];
+            }
+            k += c;
+            if (j != 0 || p->want_eq) {
+                for (size_t q = 0; q < c; q++) {
+                    w->gx[k + q] = ehi[q];
+                    w->gy[k + q] = elo[q];
+                }
+                k += c;
+            }
+        }
+        /* A <-> B: e, f bits of this level's k ANDs */
+        int rc = sr_and_with_triples(L, k, w->gz, w->gx, w->gy, w->ta + toff,
+                                     w->tb + toff, w->tc + toff);
+        if (rc != SR_OK)
+            return rc;
+        toff += k;
+        k = 0;
+        for (unsigned j = 0; j + i < p->d; j += 2 * i) {
+            const uint8_t *ghi = w->gt + (j + i) * c;
+            uint8_t *glo = w->gt + j * c, *elo = w->eq + j * c;
+            for (size_t q = 0; q < c; q++)
+                glo[q] = (uint8_t)(ghi[q] ^ w->gz[k + q]);
+            k += c;
+            if (j != 0 || p->want_eq) {
+                for (size_t q = 0; q < c; q++)
+                    elo[q] = w->gz[k + q];
+                k += c;
+            }
+        }
+    }
+    return SR_OK;
+}
+
+static void
+mill_work_free(sr_lane *L, struct mill_work *w, uint8_t *bytes)
+{
+    sr_scratch_release(L, w->buf);
+    sr_scratch_release(L, bytes);
+}
+
+/* Runs the comparison on n inputs in chunks; gt and eq (may be NULL). */
+static int
+mill_run(sr_lane *L, size_t n, uint8_t *gt, uint8_t *eq, const uint64_t *x,
+         unsigned bw, unsigned flags)
+{
+    if (n == 0)
+        return sr_chan_error(&L->chan);
+    if (bw == 0) {
+        /* Empty inputs are equal: gt = 0 (or 1 for GE/LE), eq = 1. */
+        const uint8_t one = L->role == SR_ALICE;
+        for (size_t i = 0; i < n; i++) {
+            gt[i] = (flags & SR_MILL_GE) ? one : 0;
+            if (eq != NULL)
+                eq[i] = one;
+        }
+        return sr_chan_error(&L->chan);
+    }
+    struct mill_plan p;
+    mill_plan_make(&p, bw, flags, eq != NULL);
+    const size_t c = n < p.cap ? n : p.cap;
+    const size_t N = (size_t)1 << p.m;
+    const size_t leaves = (size_t)p.d * c, k = c * p.A;
+    const size_t rows = leaves + sr_triple_ots(k);
+    size_t maxl = 0;
+    for (unsigned v = 0; v < p.levels; v++)
+        maxl = p.ands[v] > maxl ? p.ands[v] : maxl;
+    const size_t nbytes = 2 * leaves + 3 * k + rows + 3 * c * maxl;
+    uint8_t *bytes = sr_scratch_u8(L, nbytes);
+    struct mill_work w;
+    w.buf = sr_scratch_u64(L, L->role == SR_ALICE ? rows * N + 2 * rows : rows);
+    if (bytes == NULL || w.buf == NULL) {
+        mill_work_free(L, &w, bytes);
+        return SR_ENOMEM;
+    }
+    w.gt = bytes;
+    w.eq = w.gt + leaves;
+    w.ta = w.eq + leaves;
+    w.tb = w.ta + k;
+    w.tc = w.tb + k;
+    w.choice = w.tc + k;
+    w.gx = w.choice + rows;
+    w.gy = w.gx + c * maxl;
+    w.gz = w.gy + c * maxl;
+    const uint64_t mk = sr_mask(bw);
+    uint64_t *xc = sr_scratch_u64(L, c);
+    if (xc == NULL) {
+        mill_work_free(L, &w, bytes);
+        return SR_ENOMEM;
+    }
+    int rc = SR_OK;
+    for (size_t off = 0; off < n && rc == SR_OK; off += c) {
+        /* Chunk of cc comparisons; the last one may be short. */
+        size_t cc = n - off < c ? n - off : c;
+        for (size_t i = 0; i < cc; i++)
+            xc[i] = x[off + i] & mk;
+        rc = L->role == SR_ALICE ? mill_alice(L, &p, cc, xc, &w)
+                                 : mill_bob(L, &p, cc, xc, &w);
+        if (rc == SR_OK)
+            rc = mill_tree(L, &p, cc, &w);
+        for (size_t i = 0; rc == SR_OK && i < cc; i++) {
+            gt[off + i] = w.gt[i];
+            if (eq != NULL)
+                eq[off + i] = w.eq[i];
+        }
+    }
+    sr_scratch_release(L, xc);
+    mill_work_free(L, &w, bytes);
+    return rc != SR_OK ? rc : sr_chan_error(&L->chan);
+}
+
+/* see mill.h */
+int
+sr_mill(sr_lane *L, size_t n, uint8_t *z, const uint64_t *x, unsigned bw,
+        unsigned flags)
+{
+    SR_REQUIRE(bw <= 64);
+    SR_REQUIRE(flags <= SR_MILL_LE);
+    SR_REQUIRE(n == 0 || (z != NULL && x != NULL));
+    return mill_run(L, n, z, NULL, x, bw, flags);
+}
+
+/* see mill.h */
+int
+sr_mill_eq(sr_lane *L, size_t n, uint8_t *gt, uint8_t *eq, const uint64_t *x,
+           unsigned bw)
+{
+    SR_REQUIRE(bw <= 64);
+    SR_REQUIRE(n == 0 || (gt != NULL && eq != NULL && x != NULL));
+    SR_REQUIRE(gt != eq || n == 0);
+    return mill_run(L, n, gt, eq, x, bw, SR_MILL_GT);
+}
+
+/* see mill.h */
+int
+sr_wrap(sr_lane *L, size_t n, uint8_t *w, const uint64_t *x, unsigned bw)
+{
+    SR_REQUIRE(bw <= 64);
+    SR_REQUIRE(n == 0 || (w != NULL && x != NULL));
+    if (n == 0)
+        return sr_chan_error(&L->chan);
+    /* xA + xB >= 2^bw  <=>  xA > 2^bw - 1 - xB (bw = 0: no wrap). */
+    const uint64_t mk = sr_mask(bw);
+    uint64_t *in = sr_scratch_u64(L, n);
+    if (in == NULL)
+        return SR_ENOMEM;
+    const uint64_t flip = L->role == SR_ALICE ? 0 : mk;
+    for (size_t i = 0; i < n; i++)
+        in[i] = (x[i] ^ flip) & mk;
+    int rc = sr_mill(L, n, w, in, bw, SR_MILL_GT);
+    sr_scratch_release(L, in);
+    return rc;
+}
+
+/* see mill.h */
+int
+sr_msb(sr_lane *L, size_t n, uint8_t *msb, const uint64_t *x, unsigned bw)
+{
+    SR_REQUIRE(bw >= 1 && bw <= 64);
+    SR_REQUIRE(n == 0 || (msb != NULL && x != NULL));
+    if (n == 0)
+        return sr_chan_error(&L->chan);
+    int rc = SR_OK;
+    if (bw == 1) {
+        for (size_t i = 0; i < n; i++)
+            msb[i] = (uint8_t)(x[i] & 1);
+        return sr_chan_error(&L->chan);
+    }
+    /* msb(x) = msb(xA) ^ msb(xB) ^ carry out of the low bw - 1 bits. */
+    rc = sr_wrap(L, n, msb, x, bw - 1);
+    for (size_t i = 0; rc == SR_OK && i < n; i++)
+        msb[i] = (uint8_t)(msb[i] ^ ((x[i] >> (bw - 1)) & 1));
+    return rc;
+}
+
+/* see mill.h */
+int
+sr_drelu(sr_lane *L, size_t n, uint8_t *d, const uint64_t *x, unsigned bw)
+{
+    int rc = sr_msb(L, n, d, x, bw);
+    if (rc == SR_OK)
+        sr_bits_xor_const(L, n, d, d, 1);
+    return rc;
+}
+
+/* see mill.h */
+int
+sr_relu(sr_lane *L, size_t n, uint64_t *y, const uint64_t *x, unsigned bw)
+{
+    SR_REQUIRE(bw >= 1 && bw <= 64);
+    SR_REQUIRE(n == 0 || (y != NULL && x != NULL));
+    if (n == 0)
+        return sr_chan_error(&L->chan);
+    uint8_t *d = sr_scratch_u8(L, n);
+    if (d == NULL)
+        return SR_ENOMEM;
+    int rc = sr_drelu(L, n, d, x, bw);
+    if (rc == SR_OK)
+        rc = sr_mux(L, n, y, d, x, bw);
+    sr_scratch_release(L, d);
+    return rc;
+}
+
+/*
+ * MSB-to-Wrap (SIRNN Sec. IV-E).  With a = msb(xA), b = msb(xB) and
+ * m = MSB(x), the carry c into bit bw-1 satisfies m = a ^ b ^ c, and
+ * wrap = maj(a, b, c), so wrap = (a ^ b) ? !m : a.  Alice offers
+ * wrap(a, b, m) ^ r for every value of Bob's unknowns.
+ */
+static unsigned
+wrap_of(unsigned a, unsigned b, unsigned m)
+{
+    return (a ^ b) ? (m ^ 1u) : a;
+}
+
+static int
+m2w_alice(sr_lane *L, size_t n, uint8_t *w, const uint64_t *x,
+          const uint8_t *msb, unsigned bw, unsigned flags, uint64_t *msg,
+          uint8_t *r)
+{
+    sr_prg_bits(&L->prg, r, n);
+    int rc;
+    if (flags == SR_MSB_SHARED) {
+        /* Bob's choice v = b | mB << 1; m = mA ^ mB. */
+        for (size_t i = 0; i < n; i++) {
+            unsigned a = (unsigned)(x[i] >> (bw - 1)) & 1, mA = msb[i] & 1;
+            for (unsigned v = 0; v < 4; v++)
+                msg[4 * i + v] = wrap_of(a, v & 1, mA ^ (v >> 1)) ^ r[i];
+        }
+        /* B -> A: choice code words; A -> B: n x 4 x 1 bits */
+        rc = sr_kkot_send(L, n, msg, 2, 1);
+    } else {
+        uint64_t *m0 = msg, *m1 = msg + n;
+        for (size_t i = 0; i < n; i++) {
+            unsigned a = (unsigned)(x[i] >> (bw - 1)) & 1, m = msb[i] & 1;
+            m0[i] = wrap_of(a, 0, m) ^ r[i];
+            m1[i] = wrap_of(a, 1, m) ^ r[i];
+        }
+        /* B -> A: OT columns; A -> B: n x 2 x 1 bits */
+        rc = sr_ot_send(L, n, m0, m1, 1);
+    }
+    for (size_t i = 0; rc == SR_OK && i < n; i++)
+        w[i] = r[i];
+    return rc;
+}
+
+static int
+m2w_bob(sr_lane *L, size_t n, uint8_t *w, const uint64_t *x, const uint8_t *msb,
+        unsigned bw, unsigned flags, uint64_t *out, uint8_t *ch)
+{
+    int rc;
+    if (flags == SR_MSB_SHARED) {
+        for (size_t i = 0; i < n; i++)
+            ch[i] = (uint8_t)(((x[i] >> (bw - 1)) & 1) | (msb[i] & 1) << 1);
+        /* B -> A: choice code words; A -> B: n x 4 x 1 bits */
+        rc = sr_kkot_recv(L, n, out, ch, 2, 1);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            ch[i] = (uint8_t)((x[i] >> (bw - 1)) & 1);
+        /* B -> A: OT columns; A -> B: n x 2 x 1 bits */
+        rc = sr_ot_recv(L, n, out, ch, 1);
+    }
+    for (size_t i = 0; rc == SR_OK && i < n; i++)
+        w[i] = (uint8_t)(out[i] & 1);
+    return rc;
+}
+
+/* Instances per OT call: bounds the scratch to 32 MiB. */
+#define M2W_CHUNK ((size_t)1 << 20)
+
+/* see mill.h */
+int
+sr_msb_to_wrap(sr_lane *L, size_t n, uint8_t *w, const uint64_t *x,
+               const uint8_t *msb, unsigned bw, unsigned flags)
+{
+    SR_REQUIRE(bw >= 1 && bw <= 64);
+    SR_REQUIRE(flags == SR_MSB_SHARED || flags == SR_MSB_PUBLIC);
+    SR_REQUIRE(n == 0 || (w != NULL && x != NULL && msb != NULL));
+    if (n == 0)
+        return sr_chan_error(&L->chan);
+    const size_t cap = n < M2W_CHUNK ? n : M2W_CHUNK;
+    uint64_t *buf = sr_scratch_u64(L, 4 * cap);
+    uint8_t *tmp = sr_scratch_u8(L, cap);
+    if (buf == NULL || tmp == NULL) {
+        sr_scratch_release(L, tmp);
+        sr_scratch_release(L, buf);
+        return SR_ENOMEM;
+    }
+    int rc = SR_OK;
+    for (size_t off = 0; off < n && rc == SR_OK; off += cap) {
+        size_t k = n - off < cap ? n - off : cap;
+        rc = L->role == SR_ALICE ? m2w_alice(L, k, w + off, x + off, msb + off,
+                                             bw, flags, buf, tmp)
+                                 : m2w_bob(L, k, w + off, x + off, msb + off,
+                                           bw, flags, buf, tmp);
+    }
+    sr_scratch_release(L, tmp);
+    sr_scratch_release(L, buf);
+    return rc != SR_OK ? rc : sr_chan_error(&L->chan);
+}

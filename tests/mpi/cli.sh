@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The command line: local bench (both parties here, R = 2 through mpirun),
+# demo, exit codes and one-line errors.
+. "$(dirname "$0")/common.inc"
+out=$("$SIRNN" bench net --ranks 2 --threads 2 --conns 2 --bytes 1M --n 50 \
+      --quiet --report "$TMP/r.json") || fail "local bench exit $?"
+[ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "report not one line"
+printf '%s\n' "$out" > "$TMP/o.json"
+for f in o r; do
+    [ "$(json $TMP/$f.json 'r["ok"] and r["ranks"] == 2 and r["threads"] == 2 and r["conns"] == 2')" = True ] ||
+        fail "$f: local report $(cat $TMP/$f.json)"
+    [ "$(json $TMP/$f.json '"throughput_mb_s" in r and "rtt_us" in r')" = True ] ||
+        fail "$f: extras"
+done
+# bytes_total exact: 4 lanes, per lane and party 2B + 8 + 16n
+[ "$(json $TMP/r.json 'r["bytes_total"]')" = $((4 * 2 * (2 * 1048576 + 8 + 800))) ] ||
+    fail "bytes_total"
+
+# a failed check: "ok": false on stdout, a check-failed line, exit 1
+SIRNN_BENCH_NET_CORRUPT=1 "$SIRNN" bench net --bytes 1M --n 10 --threads 2 \
+    --quiet >"$TMP/f.json" 2>"$TMP/f.err"
+rc=$?
+[ $rc -eq 1 ] || fail "corrupted run: exit $rc, want 1"
+[ "$(json $TMP/f.json 'r["ok"]')" = False ] || fail "corrupted run: ok"
+grep -q "check failed: lane 0: 1 corrupted" "$TMP/f.err" || fail "check message"
+
+# usage errors: exit 2, one line "sirnn: ..."
+check2() {
+    "$SIRNN" "$@" >"$TMP/u.out" 2>"$TMP/u.err"
+    rc=$?
+    [ $rc -eq 2 ] || fail "'$*': exit $rc, want 2"
+    [ "$(wc -l < "$TMP/u.err")" -ge 1 ] && grep -q '^sirnn: ' "$TMP/u.err" ||
+        fail "'$*': no 'sirnn:' error line"
+    [ ! -s "$TMP/u.out" ] || fail "'$*': printed on stdout"
+}
+check2 bench net --bogus
+check2 bench net --bytes 12q
+check2 bench net --threads 0
+check2 bench net --bw 8                 # not a parameter of net
+check2 bench nosuchop
+check2 bench net --role server --connect 127.0.0.1:1
+check2 bench net --role client
+check2 bench net --role client --connect nohostport
+check2 bench net --role sideways
+check2 server
+check2 client
+check2 eval
+check2 plain
+check2 quantise
+check2 frobnicate
+"$SIRNN" --version | grep -q '^sirnn ' || fail "--version"
+"$SIRNN" bench --list | grep -q '^  net ' || fail "bench --list"
+# --seed warns on stderr
+"$SIRNN" bench net --bytes 1k --n 5 --seed 7 --quiet >/dev/null 2>"$TMP/s.err" ||
+    fail "seeded bench"
+grep -q "INSECURE" "$TMP/s.err" || fail "--seed warning"
+# no server at all: the client gives up at its timeout with exit 1
+P=$(free_port)
+"$SIRNN" bench net --role client --connect 127.0.0.1:$P --timeout 1 \
+    >/dev/null 2>"$TMP/t.err"
+[ $? -eq 1 ] || fail "client without server: exit code"
+grep -q "^sirnn: client: connect 127.0.0.1:$P" "$TMP/t.err" || fail "timeout message"
+# demo: fast, ok
+timeout 30 "$SIRNN" demo --quiet > "$TMP/d.out" || fail "demo exit $?"
+grep -q "sirnn demo: ok" "$TMP/d.out" || fail "demo output"
+echo "cli: ok"

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# tools/netem/scale.sh -- scaling study over emulated networks (`make
+# bench-scale` = `bash jobs/bench.sh scale`).  Needs root (network namespaces).
+#
+#   tools/netem/scale.sh [full|reduced]          (default reduced)
+#
+# For one op (SCALE_OP, default msb; SCALE_ARGS, default "--bw 16"; SCALE_N,
+# default 65536) it runs, each point through tools/netem/run.sh:
+#   lan     R in {1,2,4} x T in {1,2} x C in {1,2,4,8}   (reduced: C in {1,4,8})
+#   lan     R = T = C = 1 at n = N/4, N/2, 2N            (CPU per instance)
+#   wan     R in {1,2} x T in {1,2} x C in {1,4}          (reduced: R = 1)
+#   wanwin  R in {1,2} x T in {1,2} x C in {1,4}          (reduced: R = 1)
+# (SCALE_PROFILES="lan wan wanwin" selects profiles), and writes
+#   docs/data/scale-OP.csv       one row per point (client and server reports)
+#   docs/data/scale-OP-net.csv   the RTT / rate measured per profile
+#   docs/data/scale-OP-model.*   cost model fit and its error (model.py)
+#   docs/data/scale-OP-*.png     plots (gnuplot; installed if missing)
+# Adding an op later is one line, e.g.
+#   SCALE_OP=sigmoid SCALE_ARGS="--bw-in 16 --scale-in 12 --bw-out 16 --scale-out 12" \
+#       make bench-scale
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+export BUILD=${BUILD:-build}
+GRID=${1:-reduced}
+OP=${SCALE_OP:-msb}
+# shellcheck disable=SC2206
+ARGS=(${SCALE_ARGS---bw 16})
+N=${SCALE_N:-65536}
+PROFILES=${SCALE_PROFILES:-lan wan wanwin}
+OUT=${SCALE_OUT:-$ROOT/docs/data}
+case $GRID in full|reduced) ;; *) echo "scale: grid must be full or reduced" >&2; exit 2 ;; esac
+if [ "$(id -u)" != 0 ]; then
+    echo "scale: skipped (network namespaces need root)" >&2
+    exit 0
+fi
+if ! command -v gnuplot >/dev/null; then
+    apt-get install -y gnuplot-nox >/dev/null 2>&1 ||
+        echo "scale: gnuplot missing and not installable: no plots" >&2
+fi
+mkdir -p "$OUT"
+CSV=$OUT/scale-$OP.csv NET=$OUT/scale-$OP-net.csv
+TMP=$(mktemp -d /tmp/sirnn-scale-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+echo "profile,op,n,ranks,threads,conns,seconds,wall_seconds,setup_seconds,cpu_seconds,cpu_server,cpu_client,bytes_total,bytes_s2c,bytes_c2s,rounds,ok" >"$CSV"
+echo "profile,rtt_ms_requested,rate_mb_s_requested,window_bytes,rtt_ms,s2c_mb_s,c2s_mb_s,both_ways_mb_s" >"$NET"
+
+declare -A REQ=([lan]="0.8 377 0" [wan]="80 40 0" [wanwin]="80 40 1048576")
+
+# measure PROFILE: the RTT and rate obtained (bench net); appends a NET row.
+measure() {
+    local prof=$1
+    if ! NETEM_MEASURE_OUT=$TMP/net.json bash "$HERE/run.sh" "$prof" measure \
+        >/dev/null 2>"$TMP/err"; then
+        echo "scale: $prof: measurement failed" >&2
+        tail -3 "$TMP/err" >&2
+        return 1
+    fi
+    grep '^netem:' "$TMP/err" >&2
+    python3 - "$TMP/net.json" "$prof" "${REQ[$prof]}" >>"$NET" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); rtt, rate, win = sys.argv[3].split()
+print(f"{sys.argv[2]},{rtt},{rate},{win},{r['rtt_us'] / 1e3:.4f},"
+      f"{r['throughput_s2c_mb_s']:.2f},{r['throughput_c2s_mb_s']:.2f},{r['throughput_mb_s']:.2f}")
+PY
+}
+
+# point PROFILE R T C N: one run; appends a CSV row.  wall_seconds covers
+# the whole run.sh call (namespace set-up, mpirun, rendezvous, op, check).
+point() {
+    local prof=$1 R=$2 T=$3 C=$4 n=$5 t0 t1 rc
+    t0=$(date +%s.%N)
+    NETEM_MEASURE=0 NETEM_SERVER_OUT=$TMP/s.json \
+        bash "$HERE/run.sh" "$prof" bench "$OP" "${ARGS[@]}" --n "$n" \
+        --ranks "$R" --threads "$T" --conns "$C" >"$TMP/c.json" 2>"$TMP/err"
+    rc=$?
+    t1=$(date +%s.%N)
+    if [ "$rc" -ne 0 ]; then
+        echo "scale: $prof R=$R T=$T C=$C n=$n FAILED (exit $rc)" >&2
+        tail -3 "$TMP/err" >&2
+        return
+    fi
+    python3 - "$TMP/c.json" "$TMP/s.json" "$prof" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" >>"$CSV" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); s = json.load(open(sys.argv[2]))
+row = [sys.argv[3], c["op"], c["n"], c["ranks"], c["threads"], c["conns"],
+       f"{c['seconds']:.6f}", sys.argv[4], f"{max(c['setup_seconds'], s['setup_seconds']):.6f}",
+       f"{c['cpu_seconds'] + s['cpu_seconds']:.6f}", f"{s['cpu_seconds']:.6f}",
+       f"{c['cpu_seconds']:.6f}", c["bytes_total"], c["bytes_received"],
+       c["bytes_sent"], c["rounds"], int(bool(c["ok"] and s["ok"]))]
+print(",".join(str(x) for x in row))
+PY
+    tail -1 "$CSV" >&2
+}
+
+for prof in $PROFILES; do
+    measure "$prof" || continue
+    case $prof in
+    lan)
+        Cs="1 2 4 8"; [ "$GRID" = full ] || Cs="1 4 8"
+        for R in 1 2 4; do for T in 1 2; do for C in $Cs; do
+            point lan "$R" "$T" "$C" "$N"
+        done; done; done
+        for n in $((N / 4)) $((N / 2)) $((2 * N)); do point lan 1 1 1 "$n"; done
+        ;;
+    wan|wanwin)
+        Rs="1 2"; [ "$GRID" = full ] || Rs=1
+        for R in $Rs; do for T in 1 2; do for C in 1 4; do
+            point "$prof" "$R" "$T" "$C" "$N"
+        done; done; done
+        ;;
+    *) echo "scale: unknown profile $prof" >&2 ;;
+    esac
+done
+
+/usr/bin/python3 "$HERE/model.py" "$CSV" "$NET" "$OUT/scale-$OP-model" || exit 1
+if command -v gnuplot >/dev/null; then
+    bash "$HERE/plot.sh" "$OUT" "$OP" || echo "scale: plotting failed" >&2
+fi
+echo "scale: wrote $CSV $NET $OUT/scale-$OP-model.{json,csv,md} and plots" >&2
