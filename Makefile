@@ -72,6 +72,13 @@ demo: deps all
 bench: all
 	bash jobs/bench.sh
 
+# make bench-scale: scaling study over emulated LAN/WAN links (network
+# namespaces, tbf, tools/netem/delayproxy; needs root): writes docs/data/scale-*
+# (CSV, cost model, PNG plots).  SCALE_OP / SCALE_ARGS / SCALE_N pick the op.
+.PHONY: bench-scale
+bench-scale: all
+	BUILD=$(BUILD) bash jobs/bench.sh scale
+
 lint:
 	@bash tests/lint.sh
 
@@ -89,10 +96,10 @@ FUZZ_SECONDS ?= 60
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_LIB_SRC := $(wildcard engine/*.c) jobs/npy.c jobs/model.c
-FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -I. $(shell mpicc --showme:compile) \
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -I. $(shell mpicc --showme:compile) \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -Wno-unknown-pragmas
-FUZZ_LIBS    := $(shell mpicc --showme:link) -lssl -lcrypto -ljansson -lm -lpthread
+FUZZ_LIBS     = $(shell mpicc --showme:link) -lssl -lcrypto -ljansson -lm -lpthread
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -212,8 +212,8 @@ typedef struct sr_net_hello {
  * "version: server V, client W", "job: N bytes exceeds 4096",
  * "hello: N bytes, expected M" (len beyond the message).
  */
-int sr_net_hello_parse(const uint8_t *b, size_t len, sr_net_hello *h,
-                       char *msg, size_t msglen);
+int sr_net_hello_parse(const uint8_t *b, size_t len, sr_net_hello *h, char *msg,
+                       size_t msglen);
 
 typedef struct sr_net_reply {
     uint32_t version, status, msg_len;
@@ -232,8 +232,8 @@ typedef struct sr_net_reply {
  * bad host length N" (a host must be 1..255 bytes of printable ASCII
  * without spaces), "reply: N bytes, expected M".
  */
-int sr_net_reply_parse(const uint8_t *b, size_t len, sr_net_reply *r,
-                       char *msg, size_t msglen);
+int sr_net_reply_parse(const uint8_t *b, size_t len, sr_net_reply *r, char *msg,
+                       size_t msglen);
 
 /* Host (NUL-terminated, hostlen > SR_NET_HOST_MAX) and port of rank k in
  * a lane table that sr_net_reply_parse accepted.  SR_ECHECK when k is

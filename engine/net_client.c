@@ -101,19 +101,22 @@ client_hello(sr_session *s, const sr_world *W, const sr_net_opts *o, cli_go *go,
     rc = pr;
     if (rc != SR_OK && have >= 1 && ctl.tls == NULL &&
         (b[0] == 0x15 || b[0] == 0x16)) {
-        snprintf(msg, sizeof msg, "%s speaks TLS: give --tls-psk or "
-                 "--tls-cert/--tls-key/--tls-ca", o->connect);
+        snprintf(msg, sizeof msg,
+                 "%s speaks TLS: give --tls-psk or "
+                 "--tls-cert/--tls-key/--tls-ca",
+                 o->connect);
         rc = SR_ECRYPTO;
     } else if (rc == SR_EPEER && have == 0 && ctl.tls == NULL) {
-        snprintf(msg, sizeof msg, "hello with %s: peer closed the connection "
-                 "(does the server require TLS?)", o->connect);
+        snprintf(msg, sizeof msg,
+                 "hello with %s: peer closed the connection "
+                 "(does the server require TLS?)",
+                 o->connect);
     }
     if (rc == SR_OK && (r.ranks != (uint32_t)W->size ||
                         (o->threads && r.threads != o->threads) ||
                         (o->conns && r.conns != o->conns))) {
-        snprintf(msg, sizeof msg,
-                 "server reply out of range (R=%u T=%u C=%u)", r.ranks,
-                 r.threads, r.conns);
+        snprintf(msg, sizeof msg, "server reply out of range (R=%u T=%u C=%u)",
+                 r.ranks, r.threads, r.conns);
         rc = SR_EMISMATCH;
     }
     if (ctl.tls != NULL)
@@ -192,13 +195,12 @@ sr_net_client_connect(sr_session *s, const sr_world *W, const sr_net_opts *o,
     memcpy(s->nonce, go.nonce, SR_NET_NONCE);
     char host[SR_NET_HOST_MAX + 1];
     unsigned port;
-    rc = sr_net_table_entry(tb, go.table_len, s->rank, host, sizeof host,
-                            &port);
+    rc =
+        sr_net_table_entry(tb, go.table_len, s->rank, host, sizeof host, &port);
     free(tb);
     double deadline = sr_net_deadline_of(o->timeout_ms);
     if (rc != SR_OK)
-        sr_net_seterr(err, errlen, "lane table: no entry for rank %u",
-                      s->rank);
+        sr_net_seterr(err, errlen, "lane table: no entry for rank %u", s->rank);
     for (unsigned t = 0; rc == SR_OK && t < s->threads; t++)
         for (unsigned c = 0; rc == SR_OK && c < s->conns; c++) {
             int fd;

@@ -45,8 +45,7 @@ sr_net_ctl_io(sr_net_ctl *c, void *buf, size_t len, double deadline,
                    : sr_tls_recv_all(c->tls, 0, buf, len, ms);
 }
 
-static void
-say(char *msg, size_t msglen, const char *fmt, ...)
+static void say(char *msg, size_t msglen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -156,8 +155,8 @@ sr_net_reply_parse(const uint8_t *b, size_t len, sr_net_reply *r, char *msg,
     if (r->ranks < 1 || r->ranks > SR_NET_MAX_RANKS || r->threads < 1 ||
         r->threads > SR_NET_MAX_THREADS || r->conns < 1 ||
         r->conns > SR_CHAN_MAX_CONNS) {
-        say(msg, msglen, "server reply out of range (R=%u T=%u C=%u)",
-            r->ranks, r->threads, r->conns);
+        say(msg, msglen, "server reply out of range (R=%u T=%u C=%u)", r->ranks,
+            r->threads, r->conns);
         return SR_ECHECK;
     }
     n += 12 + SR_NET_NONCE;
@@ -203,15 +202,16 @@ sr_net_table_entry(const uint8_t *table, size_t table_len, unsigned k,
         if (i == k) {
             memcpy(host, table + n + 2, hl);
             host[hl] = '\0';
-            *port = (unsigned)table[n + 2 + hl] |
-                    (unsigned)table[n + 3 + hl] << 8;
+            *port = (unsigned)table[n + 2 + hl] | (unsigned)table[n + 3 + hl]
+                                                      << 8;
             return SR_OK;
         }
         n += 4 + hl;
     }
 }
 
-/* ---- TLS lanes ------------------------------------------------------------ */
+/* ---- TLS lanes ------------------------------------------------------------
+ */
 
 typedef struct tls_hook {
     const sr_tls_config *cfg;
@@ -221,12 +221,12 @@ typedef struct tls_hook {
 
 /* Runs in lane t's thread: handshakes, then the hooks for sr_lane_init. */
 static int
-tls_wrap_lane(void *ctx, sr_lane *L, unsigned t, const int *fds,
-              unsigned nconn, sr_lane_opts *lo)
+tls_wrap_lane(void *ctx, sr_lane *L, unsigned t, const int *fds, unsigned nconn,
+              sr_lane_opts *lo)
 {
     tls_hook *h = ctx;
-    int rc = sr_tls_wrap(&h->t[t], h->cfg, h->is_server, fds, nconn,
-                         h->timeout_ms);
+    int rc =
+        sr_tls_wrap(&h->t[t], h->cfg, h->is_server, fds, nconn, h->timeout_ms);
     if (rc == SR_OK)
         lo->io = sr_tls_io(&h->t[t], &L->chan);
     return rc;
@@ -254,8 +254,7 @@ sr_session_lanes_tls(sr_session *s, sr_lane *lanes, sr_tls *tls,
     for (unsigned t = 0; t < s->threads; t++) {
         s->bytes += tls[t].hs_sent + tls[t].hs_recv;
         if (rc != SR_OK && !told && tls[t].err[0] != '\0') {
-            sr_net_seterr(err, errlen, "lane %u: %s",
-                          s->rank * s->threads + t,
+            sr_net_seterr(err, errlen, "lane %u: %s", s->rank * s->threads + t,
                           sr_net_unprefix(tls[t].err));
             told = 1;
         }

@@ -163,8 +163,8 @@ read_hello(sr_netsrv *S, sr_net_ctl *ctl, double deadline, uint64_t *bytes,
             snprintf(msg, msglen, "ranks: server %d, client %u", S->W.size,
                      h.ranks);
         else if (h.threads != 0 && h.threads != S->o.threads)
-            snprintf(msg, msglen, "threads: server %u, client %u",
-                     S->o.threads, h.threads);
+            snprintf(msg, msglen, "threads: server %u, client %u", S->o.threads,
+                     h.threads);
         else if (h.conns != 0 && h.conns != S->o.conns)
             snprintf(msg, msglen, "conns: server %u, client %u", S->o.conns,
                      h.conns);
@@ -269,9 +269,9 @@ static int
 serve_hello(sr_netsrv *S, sr_session *s, int fd)
 {
     /* A silent client holds us at most min(timeout, 10 s). */
-    int hello_ms =
-        S->o.timeout_ms > 0 && S->o.timeout_ms < 10000 ? S->o.timeout_ms
-                                                       : 10000;
+    int hello_ms = S->o.timeout_ms > 0 && S->o.timeout_ms < 10000
+                       ? S->o.timeout_ms
+                       : 10000;
     sr_tls t;
     memset(&t, 0, sizeof t);
     sr_net_ctl ctl = {.fd = fd, .tls = NULL};
@@ -279,8 +279,8 @@ serve_hello(sr_netsrv *S, sr_session *s, int fd)
     if (sr_net_tls_on(S->o.tls)) {
         rc = sr_tls_wrap(&t, S->o.tls, 1, &fd, 1, hello_ms);
         if (rc != SR_OK) {
-            fprintf(stderr, "sirnn: server: refused client %s: %s\n",
-                    s->peer, sr_net_unprefix(t.err));
+            fprintf(stderr, "sirnn: server: refused client %s: %s\n", s->peer,
+                    sr_net_unprefix(t.err));
             sr_tls_clear(&t);
             close(fd);
             return rc;
@@ -298,8 +298,7 @@ serve_hello(sr_netsrv *S, sr_session *s, int fd)
             rc = send_table(S, &ctl, s->nonce,
                             sr_net_deadline_of(S->o.timeout_ms), &bytes);
         if (rc != SR_OK)
-            fprintf(stderr, "sirnn: server: client %s dropped: %s\n",
-                    s->peer,
+            fprintf(stderr, "sirnn: server: client %s dropped: %s\n", s->peer,
                     rc == SR_ECRYPTO && t.err[0] ? sr_net_unprefix(t.err)
                                                  : sr_strerror(rc));
     } else if (rc == SR_EMISMATCH) {
@@ -307,8 +306,7 @@ serve_hello(sr_netsrv *S, sr_session *s, int fd)
         size_t n = ack_header(b, 1, msg);
         /* flow: server -> client: refusal naming the field */
         (void)sr_net_ctl_io(&ctl, b, n, sr_net_deadline_of(2000), 1);
-        fprintf(stderr, "sirnn: server: refused client %s: %s\n", s->peer,
-                msg);
+        fprintf(stderr, "sirnn: server: refused client %s: %s\n", s->peer, msg);
     } else {
         fprintf(stderr, "sirnn: server: client %s dropped: %s\n", s->peer,
                 rc == SR_ECRYPTO && t.err[0] ? sr_net_unprefix(t.err)

@@ -36,6 +36,12 @@ extern const sr_bench_op sr_bench_op_smult;
 extern const sr_bench_op sr_bench_op_matmul;
 extern const sr_bench_op sr_bench_op_digdec;
 extern const sr_bench_op sr_bench_op_msnzb;
+extern const sr_bench_op sr_bench_op_exp; /* jobs/bench_math.c */
+extern const sr_bench_op sr_bench_op_sigmoid;
+extern const sr_bench_op sr_bench_op_tanh;
+extern const sr_bench_op sr_bench_op_recip;
+extern const sr_bench_op sr_bench_op_rsqrt;
+extern const sr_bench_op sr_bench_op_div;
 
 const sr_bench_op *const sr_bench_ops[] = {
     &sr_bench_op_net,         &sr_bench_op_ot,
@@ -48,7 +54,10 @@ const sr_bench_op *const sr_bench_ops[] = {
     &sr_bench_op_ars,         &sr_bench_op_divpow2,
     &sr_bench_op_umult,       &sr_bench_op_smult,
     &sr_bench_op_matmul,      &sr_bench_op_digdec,
-    &sr_bench_op_msnzb,       NULL,
+    &sr_bench_op_msnzb,       &sr_bench_op_exp,
+    &sr_bench_op_sigmoid,     &sr_bench_op_tanh,
+    &sr_bench_op_recip,       &sr_bench_op_rsqrt,
+    &sr_bench_op_div,         NULL,
 };
 
 /* see bench.h */

@@ -5,6 +5,9 @@
 #
 #   bash jobs/bench.sh            all sections
 #   bash jobs/bench.sh net        only the channel section
+#   bash jobs/bench.sh scale [full|reduced]   scaling study over emulated
+#                                 networks (root; not part of "all"): see
+#                                 tools/netem/scale.sh and `make bench-scale`
 set -u
 BUILD=${BUILD:-build}
 SIRNN=${SIRNN:-$PWD/$BUILD/sirnn}
@@ -58,4 +61,10 @@ if [ "$want" = all ] || [ "$want" = ops ]; then
         row n seconds bytes_per_instance rounds ok -- $op $args
     done
     echo
+fi
+# Scaling study over emulated LAN/WAN links (network namespaces: root only;
+# only on request).  The op is SCALE_OP/SCALE_ARGS/SCALE_N (tools/netem/scale.sh).
+if [ "$want" = scale ]; then
+    BUILD=$BUILD SIRNN=$SIRNN bash tools/netem/scale.sh "${2:-full}"
+    exit $?
 fi

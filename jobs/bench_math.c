@@ -62,12 +62,12 @@ validate_fn(sr_bench_params *p, char *err, size_t len, int fn)
                  "--scale-out < --bw-out");
         return SR_EUSAGE;
     }
-    return sr_eval_formats_check(fn == FN_DIV ? 0 : fn, fn == FN_DIV,
-                                 fmt_in(p), fmt_out(p), err, len);
+    return sr_eval_formats_check(fn == FN_DIV ? 0 : fn, fn == FN_DIV, fmt_in(p),
+                                 fmt_out(p), err, len);
 }
 
 #define VALIDATE(name, fn)                                                     \
-    static int name##_validate(sr_bench_params *p, char *err, size_t len)     \
+    static int name##_validate(sr_bench_params *p, char *err, size_t len)      \
     {                                                                          \
         return validate_fn(p, err, len, fn);                                   \
     }
@@ -129,8 +129,8 @@ math_prepare_fn(sr_bench_lane *b, int fn)
             return SR_ENOMEM;
         domain_inputs(b, s->x, s->sh, n, s->fx.bw, 0);
         domain_inputs(b, s->x2, s->sh2, n, s->fx.bw, 1);
-        int rc = sr_div_plain(n, s->want, s->fy, s->x, s->fx, s->x2, s->fx,
-                              NULL);
+        int rc =
+            sr_div_plain(n, s->want, s->fy, s->x, s->fx, s->x2, s->fx, NULL);
         if (rc != SR_OK)
             return rc;
     } else {
@@ -206,14 +206,14 @@ math_cleanup(sr_bench_lane *b)
 
 #define P_MATH (SR_BP_BW_IN | SR_BP_SCALE_IN | SR_BP_BW_OUT | SR_BP_SCALE_OUT)
 
-#define MATH_OP(var, opname, sum, name)                                        \
+#define MATH_OP(var, opname, sum, fam)                                         \
     const sr_bench_op var = {                                                  \
         .name = opname,                                                        \
         .summary = sum,                                                        \
         .params = P_MATH,                                                      \
         .default_n = 0,                                                        \
-        .validate = name##_validate,                                           \
-        .prepare = name##_prepare,                                             \
+        .validate = fam##_validate,                                            \
+        .prepare = fam##_prepare,                                              \
         .run = math_run,                                                       \
         .check = math_check,                                                   \
         .cleanup = math_cleanup,                                               \

@@ -325,7 +325,7 @@ sr_bench_party(const sr_bench_op *op, const sr_bench_params *p, const sr_cli *c,
         return 2;
     }
     sr_tls_config tls;
-    int tcode = sr_cli_tls_load(c, &tls);
+    int tcode = sr_cli_tls_load_ex(c, &tls, W.rank == 0);
     if (tcode != 0) {
         sr_tls_config_clear(&tls);
         sr_world_finalize(&W);

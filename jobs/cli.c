@@ -242,6 +242,13 @@ sr_cli_finish(sr_cli *c)
                              "exclude each other");
         return SR_EUSAGE;
     }
+    if (c->role == SR_ROLE_NONE && (c->tls_psk != NULL || ncert == 3)) {
+        sr_tls_config cfg;
+        int code = sr_cli_tls_load(c, &cfg);
+        sr_tls_config_clear(&cfg);
+        if (code != 0)
+            return SR_EUSAGE;
+    }
     if (c->seeded)
         fprintf(stderr, "sirnn: warning: --seed makes this run reproducible "
                         "and INSECURE (tests only)\n");
@@ -251,6 +258,13 @@ sr_cli_finish(sr_cli *c)
 /* see cli.h */
 int
 sr_cli_tls_load(const sr_cli *c, sr_tls_config *cfg)
+{
+    return sr_cli_tls_load_ex(c, cfg, 1);
+}
+
+/* see cli.h */
+int
+sr_cli_tls_load_ex(const sr_cli *c, sr_tls_config *cfg, int print)
 {
     memset(cfg, 0, sizeof *cfg);
     char err[SR_TLS_ERRLEN + 4200] = "";
@@ -265,7 +279,9 @@ sr_cli_tls_load(const sr_cli *c, sr_tls_config *cfg)
     if (rc == SR_OK)
         return 0;
     /* The loaders' messages are whole lines "sirnn: FILE: what". */
-    if (err[0] != '\0')
+    if (!print)
+        ;
+    else if (err[0] != '\0')
         fprintf(stderr, "%s\n", err);
     else
         sr_cli_error(c->cmd, "tls: %s", sr_strerror(rc));

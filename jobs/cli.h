@@ -56,10 +56,14 @@ int sr_cli_finish(sr_cli *c);
 /*
  * Load the TLS configuration the options ask for (cfg->mode SR_TLS_OFF
  * when none).  Returns 0, or the exit code after printing the error line
- * (2 for a bad or unreadable key/certificate file, 1 when OpenSSL
- * fails).  sr_tls_config_clear cfg afterwards in every case.
+ * (2 for a bad or unreadable key/certificate file, 1 when
+ * OpenSSL fails).  sr_tls_config_clear cfg afterwards in every case.
+ * sr_cli_finish already does a trial load in local mode (role NONE), so
+ * that a bad file is reported once, before any child starts.
  */
 int sr_cli_tls_load(const sr_cli *c, sr_tls_config *cfg);
+/* The same, printing the error only when print (e.g. on MPI rank 0). */
+int sr_cli_tls_load_ex(const sr_cli *c, sr_tls_config *cfg, int print);
 
 /*
  * The common options a child process of local mode must repeat (the TLS

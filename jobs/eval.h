@@ -28,6 +28,10 @@
  *   client reconstructs, compares with the cleartext twin and tells the
  *   server the verdict (one byte); both reports then carry the same "ok".
  *
+ *   The outputs are written only when "ok" (exit 1 otherwise).  Test
+ *   hook: with SIRNN_EVAL_CORRUPT set in the client's environment, the
+ *   first received output share has its low bit flipped (so "ok": false).
+ *
  *   Input errors exit 2 with one line naming the file, the index and the
  *   value: outside [-2^(bw_in-1), 2^(bw_in-1)), outside the domain (exp:
  *   x <= 0; recip, rsqrt: x > 0), or a true result that does not fit the

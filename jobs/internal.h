@@ -55,9 +55,6 @@ json_t *sr_local_run(char **server_args, char **client_args, unsigned ranks,
                      const char *server_report, const char *client_report,
                      int *code);
 
-/* `sirnn demo ARGS...` (argv[0] is "demo"); returns the exit code. */
-int sr_demo_main(int argc, char **argv);
-
 /* A free loopback TCP port (probe), 0 on failure. */
 unsigned sr_local_free_port(void);
 

@@ -7,18 +7,22 @@
 
 #include "engine/common.h"
 #include "jobs/bench.h"
+#include "jobs/eval.h"
+#include "jobs/infer.h"
 #include "jobs/internal.h"
 #include "jobs/plain.h"
+#include "jobs/ulp_cmd.h"
 
 static void
 usage(FILE *f)
 {
     fprintf(f, "usage: sirnn COMMAND [options]\n"
-               "  demo      local two-party self-test (both parties here)\n"
+               "  demo      secure inference demo, both parties here\n"
                "  bench OP  benchmark one protocol (sirnn bench --list)\n"
-               "  server    serve a model            (not implemented yet)\n"
-               "  client    query a server           (not implemented yet)\n"
-               "  eval      evaluate one function    (not implemented yet)\n"
+               "  server    serve a model to clients\n"
+               "  client    secure inference of inputs against a server\n"
+               "  eval FN   evaluate a math function on an .npy, securely\n"
+               "  ulp FN    precision of a math function's twin (all inputs)\n"
                "  plain     cleartext (fixed-point or float) inference\n"
                "  quantise  choose fixed-point formats, write model.json\n"
                "  --version, --help\n"
@@ -44,17 +48,19 @@ main(int argc, char **argv)
     if (strcmp(cmd, "bench") == 0)
         return sr_bench_main(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
-        return sr_demo_main(argc - 1, argv + 1);
+        return sr_cmd_demo_model(argc - 1, argv + 1);
+    if (strcmp(cmd, "server") == 0)
+        return sr_cmd_server(argc - 1, argv + 1);
+    if (strcmp(cmd, "client") == 0)
+        return sr_cmd_client(argc - 1, argv + 1);
     if (strcmp(cmd, "plain") == 0)
         return sr_cmd_plain(argc - 1, argv + 1);
     if (strcmp(cmd, "quantise") == 0)
         return sr_cmd_quantise(argc - 1, argv + 1);
-    static const char *const later[] = {"server", "client", "eval"};
-    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
-        if (strcmp(cmd, later[i]) == 0) {
-            fprintf(stderr, "sirnn: %s: not implemented yet\n", cmd);
-            return 2;
-        }
+    if (strcmp(cmd, "eval") == 0)
+        return sr_cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "ulp") == 0)
+        return sr_cmd_ulp(argc - 1, argv + 1);
     fprintf(stderr, "sirnn: unknown command '%s' (sirnn --help)\n", cmd);
     return 2;
 }

@@ -40,6 +40,7 @@
 #include <stddef.h>
 
 #include "engine/common.h"
+#include "jobs/npy.h"
 #include "layers/heads_float.h"
 
 #define SR_HEADS_NAME_MAX 64
@@ -72,8 +73,7 @@ void sr_heads_model_clear(sr_heads_model *m);
  * Loads an image file: float32/float64 [B, height, width] or
  * [B, height, width, 1], values finite.  Same error style.
  */
-SR_NODISCARD int sr_heads_input_load(sr_npy *x, const char *path,
-                                     size_t height, size_t width, char *err,
-                                     size_t errlen);
+SR_NODISCARD int sr_heads_input_load(sr_npy *x, const char *path, size_t height,
+                                     size_t width, char *err, size_t errlen);
 
 #endif

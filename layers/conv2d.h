@@ -45,11 +45,11 @@
 
 /* The static shape of a convolution (H and W are per call). */
 typedef struct sr_conv2d_shape {
-    size_t cin, cout;  /* channels; both multiples of groups */
-    size_t k;          /* square kernel k x k, k >= 1 */
-    size_t stride;     /* >= 1 */
-    size_t pad;        /* zero padding on every side */
-    size_t groups;     /* 1 = dense, cin = cout = groups: depthwise */
+    size_t cin, cout; /* channels; both multiples of groups */
+    size_t k;         /* square kernel k x k, k >= 1 */
+    size_t stride;    /* >= 1 */
+    size_t pad;       /* zero padding on every side */
+    size_t groups;    /* 1 = dense, cin = cout = groups: depthwise */
 } sr_conv2d_shape;
 
 /*

@@ -84,7 +84,8 @@ qconv_init(sr_heads_qconv *q, const sr_heads_conv *c, sr_fx fin, sr_fx fout,
     q->shift = fin.s + s - fout.s;
     q->w = malloc(sizeof(int64_t) * nw);
     q->b = malloc(sizeof(int64_t) * c->sh.cout);
-    uint64_t *pat = malloc(sizeof(uint64_t) * (nw > c->sh.cout ? nw : c->sh.cout));
+    uint64_t *pat =
+        malloc(sizeof(uint64_t) * (nw > c->sh.cout ? nw : c->sh.cout));
     if (q->w == NULL || q->b == NULL || pat == NULL) {
         free(pat);
         return SR_ENOMEM;
@@ -182,8 +183,7 @@ static void
 qconv_run(const sr_heads_qconv *c, size_t *H, size_t *W, int64_t *y,
           const int64_t *x, size_t *wraps)
 {
-    sr_conv2d_fx(&c->sh, *H, *W, y, x, c->w, c->b, c->shift, c->fout.bw,
-                 wraps);
+    sr_conv2d_fx(&c->sh, *H, *W, y, x, c->w, c->b, c->shift, c->fout.bw, wraps);
     *H = sr_conv2d_out(*H, c->sh.k, c->sh.stride, c->sh.pad);
     *W = sr_conv2d_out(*W, c->sh.k, c->sh.stride, c->sh.pad);
     if (c->relu6)
@@ -206,16 +206,16 @@ l2norm_fx(const sr_heads_fx *q, size_t P, size_t C, int64_t *y,
         int64_t acc = 0;
         for (size_t c = 0; c < C; c++)
             acc += x[p * C + c] * x[p * C + c];
-        ss[p] = (uint64_t)sr_fx_fit(sr_fx_floor_shift(acc, sh1), f->ss.bw,
-                                    wraps) &
-                sr_mask(f->ss.bw);
+        ss[p] =
+            (uint64_t)sr_fx_fit(sr_fx_floor_shift(acc, sh1), f->ss.bw, wraps) &
+            sr_mask(f->ss.bw);
     }
     sr_math_plain_run(&q->rsq, q->tab_rsq, P, r, ss);
     for (size_t p = 0; p < P; p++) {
         const int64_t rv = sr_fxp_sext(r[p], f->r.bw);
         for (size_t c = 0; c < C; c++)
-            y[p * C + c] = sr_fx_fit(
-                sr_fx_floor_shift(x[p * C + c] * rv, sh2), f->l2.bw, wraps);
+            y[p * C + c] = sr_fx_fit(sr_fx_floor_shift(x[p * C + c] * rv, sh2),
+                                     f->l2.bw, wraps);
     }
     free(ss);
     return SR_OK;
@@ -232,8 +232,7 @@ sr_heads_fx_run(const sr_heads_fx *q, int64_t *loc, int64_t *conf,
     int64_t *buf = malloc(sizeof(int64_t) * 4 * d->maxel);
     if (buf == NULL)
         return SR_ENOMEM;
-    int64_t *x = buf, *e = buf + d->maxel, *t = e + d->maxel,
-            *u = t + d->maxel;
+    int64_t *x = buf, *e = buf + d->maxel, *t = e + d->maxel, *u = t + d->maxel;
     size_t H = cfg->height, W = cfg->width;
 
     qconv_run(&q->conv0, &H, &W, t, img, &st.conv);
@@ -307,8 +306,8 @@ sr_heads_count(sr_heads_counts *c, const sr_heads_cfg *cfg,
     c->rnn1_per_step = c->patches * 2 * R * h1;
     c->rnn2_steps = R;
     c->rnn2_per_step = c->patches * 4 * h2;
-    c->sigmoid = c->rnn1_steps * c->rnn1_per_step +
-                 c->rnn2_steps * c->rnn2_per_step;
+    c->sigmoid =
+        c->rnn1_steps * c->rnn1_per_step + c->rnn2_steps * c->rnn2_per_step;
     c->tanh = c->sigmoid;
     /* MACs: conv0, RNN products, blocks, heads */
     size_t macs = d->h0 * d->w0 * cfg->conv0 * 9;

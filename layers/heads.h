@@ -124,17 +124,17 @@ void sr_heads_fx_quantise(size_t n, int64_t *q, const double *x, sr_fx f);
  * per pixel of each normalised source.
  */
 typedef struct sr_heads_counts {
-    size_t patches;           /* RNNPool patches */
-    size_t rnn1_steps;        /* RNN1 time steps (patch) */
-    size_t rnn1_per_step;     /* sigmoid (= tanh) instances per step */
+    size_t patches;       /* RNNPool patches */
+    size_t rnn1_steps;    /* RNN1 time steps (patch) */
+    size_t rnn1_per_step; /* sigmoid (= tanh) instances per step */
     size_t rnn2_steps;
     size_t rnn2_per_step;
-    size_t sigmoid, tanh;     /* totals */
+    size_t sigmoid, tanh; /* totals */
     size_t rsqrt_per_source[SR_HEADS_MAX_STAGES];
     size_t rsqrt;
-    size_t relu6;             /* ReLU6 activations (comparison pairs) */
-    size_t macs;              /* multiply-accumulates of the convolutions
-                               * and the RNN matrix products */
+    size_t relu6; /* ReLU6 activations (comparison pairs) */
+    size_t macs;  /* multiply-accumulates of the convolutions
+                   * and the RNN matrix products */
 } sr_heads_counts;
 
 void sr_heads_count(sr_heads_counts *c, const sr_heads_cfg *cfg,

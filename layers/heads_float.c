@@ -79,11 +79,10 @@ sr_heads_dims_make(sr_heads_dims *d, const sr_heads_cfg *cfg, char *err,
         cfg->pstride > 64)
         return dfail(err, errlen, "RNNPool patch/stride out of [1, 64]");
     if (cfg->classes < 2 || cfg->classes > 1024)
-        return dfail(err, errlen, "classes %zu out of [2, 1024]",
-                     cfg->classes);
+        return dfail(err, errlen, "classes %zu out of [2, 1024]", cfg->classes);
     if (cfg->nstages < 1 || cfg->nstages > SR_HEADS_MAX_STAGES)
-        return dfail(err, errlen, "%zu stages, expected 1..%d",
-                     cfg->nstages, SR_HEADS_MAX_STAGES);
+        return dfail(err, errlen, "%zu stages, expected 1..%d", cfg->nstages,
+                     SR_HEADS_MAX_STAGES);
     d->h0 = sr_conv2d_out(cfg->height, 3, 2, 1);
     d->w0 = sr_conv2d_out(cfg->width, 3, 2, 1);
     if (d->h0 < cfg->patch || d->w0 < cfg->patch)
@@ -204,10 +203,10 @@ sr_heads_float_init(sr_heads_float *net, const sr_heads_cfg *cfg, char *err,
            !net->r2U || !net->r2bg || !net->r2bu;
     sr_rnnpool_float *r = &net->rnn;
     r->rows = r->cols = cfg->patch;
-    r->rnn1 = (sr_rnnpool_cell_float){C0, h1, net->r1W, net->r1U,
-                                      net->r1bg, net->r1bu, 1.0, -4.0};
-    r->rnn2 = (sr_rnnpool_cell_float){h1, h2, net->r2W, net->r2U,
-                                      net->r2bg, net->r2bu, 1.0, -4.0};
+    r->rnn1 = (sr_rnnpool_cell_float){C0,        h1,        net->r1W, net->r1U,
+                                      net->r1bg, net->r1bu, 1.0,      -4.0};
+    r->rnn2 = (sr_rnnpool_cell_float){h1,        h2,        net->r2W, net->r2U,
+                                      net->r2bg, net->r2bu, 1.0,      -4.0};
     size_t C = 4 * h2, nb = 0;
     for (size_t j = 0; j < cfg->nstages; j++) {
         const sr_heads_stage *s = &cfg->stage[j];
@@ -329,8 +328,7 @@ sr_heads_float_run(const sr_heads_float *net, double *loc, double *conf,
     double *buf = malloc(sizeof(double) * 4 * d->maxel);
     if (buf == NULL)
         return SR_ENOMEM;
-    double *x = buf, *e = buf + d->maxel, *t = e + d->maxel,
-           *u = t + d->maxel;
+    double *x = buf, *e = buf + d->maxel, *t = e + d->maxel, *u = t + d->maxel;
     size_t H = cfg->height, W = cfg->width;
 
     conv_run(&net->conv0, &H, &W, t, img);
@@ -401,8 +399,7 @@ sr_heads_float_run(const sr_heads_float *net, double *loc, double *conf,
 
 /* see heads_float.h */
 void
-sr_heads_priors(const sr_heads_cfg *cfg, const sr_heads_dims *d,
-                double *priors)
+sr_heads_priors(const sr_heads_cfg *cfg, const sr_heads_dims *d, double *priors)
 {
     for (size_t j = 0; j < cfg->nstages; j++) {
         const size_t Hj = d->src_h[j], Wj = d->src_w[j];
@@ -444,8 +441,8 @@ sr_heads_iou(const double *a, const double *b)
     if (!(ix > 0.0) || !(iy > 0.0))
         return 0.0;
     const double inter = ix * iy;
-    const double ua = (a[2] - a[0]) * (a[3] - a[1]) +
-                      (b[2] - b[0]) * (b[3] - b[1]) - inter;
+    const double ua =
+        (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
     return ua > 0.0 ? inter / ua : 0.0;
 }
 

@@ -58,9 +58,9 @@ typedef struct sr_heads_cfg {
     size_t hid1, hid2;     /* RNNPool hidden sizes */
     size_t nstages;
     sr_heads_stage stage[SR_HEADS_MAX_STAGES];
-    size_t classes;                      /* K >= 2 (0 = background) */
-    double anchor[SR_HEADS_MAX_STAGES];  /* prior size per source, pixels */
-    double variance[2];                  /* SSD box-coding variances */
+    size_t classes;                     /* K >= 2 (0 = background) */
+    double anchor[SR_HEADS_MAX_STAGES]; /* prior size per source, pixels */
+    double variance[2];                 /* SSD box-coding variances */
 } sr_heads_cfg;
 
 /* The paper's model at the given image size (320 x 240 is the paper's). */
@@ -68,9 +68,9 @@ void sr_heads_cfg_default(sr_heads_cfg *cfg, size_t height, size_t width);
 
 /* Derived shapes of a configuration. */
 typedef struct sr_heads_dims {
-    size_t h0, w0;          /* after conv0 */
-    size_t hp, wp;          /* RNNPool output (patches per column/row) */
-    size_t h1, w1;          /* after the replicate pad */
+    size_t h0, w0; /* after conv0 */
+    size_t hp, wp; /* RNNPool output (patches per column/row) */
+    size_t h1, w1; /* after the replicate pad */
     size_t nblocks;
     size_t src_h[SR_HEADS_MAX_STAGES], src_w[SR_HEADS_MAX_STAGES];
     size_t src_c[SR_HEADS_MAX_STAGES];
@@ -143,8 +143,7 @@ void sr_heads_float_random(sr_heads_float *net, uint64_t seed);
  * channels of its two head convolutions (conv(gamma x) = conv'(x)).
  * j < nstages - 1 (the last source is not normalised).
  */
-void sr_heads_float_fold_l2(sr_heads_float *net, size_t j,
-                            const double *gamma);
+void sr_heads_float_fold_l2(sr_heads_float *net, size_t j, const double *gamma);
 
 /*
  * Forward pass: loc [priors][4] and conf [priors][K] of the image

@@ -25,8 +25,7 @@ sr_avgpool_float(size_t H, size_t W, size_t C, size_t k, size_t stride,
                 double s = 0.0;
                 for (size_t ky = 0; ky < k; ky++)
                     for (size_t kx = 0; kx < k; kx++)
-                        s += x[((oy * stride + ky) * W + ox * stride + kx) *
-                                   C +
+                        s += x[((oy * stride + ky) * W + ox * stride + kx) * C +
                                c];
                 y[(oy * Wo + ox) * C + c] = s / (double)(k * k);
             }
@@ -45,9 +44,9 @@ sr_maxpool_float(size_t H, size_t W, size_t C, size_t k, size_t stride,
                 double m = -INFINITY;
                 for (size_t ky = 0; ky < k; ky++)
                     for (size_t kx = 0; kx < k; kx++) {
-                        double v = x[((oy * stride + ky) * W + ox * stride +
-                                      kx) * C +
-                                     c];
+                        double v =
+                            x[((oy * stride + ky) * W + ox * stride + kx) * C +
+                              c];
                         m = v > m ? v : m;
                     }
                 y[(oy * Wo + ox) * C + c] = m;
@@ -56,8 +55,8 @@ sr_maxpool_float(size_t H, size_t W, size_t C, size_t k, size_t stride,
 
 /* see pool.h */
 void
-sr_avgpool_fx(size_t H, size_t W, size_t C, size_t k, size_t stride,
-              int64_t *y, const int64_t *x)
+sr_avgpool_fx(size_t H, size_t W, size_t C, size_t k, size_t stride, int64_t *y,
+              const int64_t *x)
 {
     pool_check(H, W, C, k, stride);
     SR_REQUIRE(k * k <= 65536);
@@ -70,8 +69,7 @@ sr_avgpool_fx(size_t H, size_t W, size_t C, size_t k, size_t stride,
                 int64_t s = 0;
                 for (size_t ky = 0; ky < k; ky++)
                     for (size_t kx = 0; kx < k; kx++)
-                        s += x[((oy * stride + ky) * W + ox * stride + kx) *
-                                   C +
+                        s += x[((oy * stride + ky) * W + ox * stride + kx) * C +
                                c];
                 y[(oy * Wo + ox) * C + c] = (s * m) >> 16;
             }
@@ -79,8 +77,8 @@ sr_avgpool_fx(size_t H, size_t W, size_t C, size_t k, size_t stride,
 
 /* see pool.h */
 void
-sr_maxpool_fx(size_t H, size_t W, size_t C, size_t k, size_t stride,
-              int64_t *y, const int64_t *x)
+sr_maxpool_fx(size_t H, size_t W, size_t C, size_t k, size_t stride, int64_t *y,
+              const int64_t *x)
 {
     pool_check(H, W, C, k, stride);
     const size_t Ho = (H - k) / stride + 1, Wo = (W - k) / stride + 1;
@@ -90,9 +88,9 @@ sr_maxpool_fx(size_t H, size_t W, size_t C, size_t k, size_t stride,
                 int64_t m = INT64_MIN;
                 for (size_t ky = 0; ky < k; ky++)
                     for (size_t kx = 0; kx < k; kx++) {
-                        int64_t v = x[((oy * stride + ky) * W + ox * stride +
-                                       kx) * C +
-                                      c];
+                        int64_t v =
+                            x[((oy * stride + ky) * W + ox * stride + kx) * C +
+                              c];
                         m = v > m ? v : m;
                     }
                 y[(oy * Wo + ox) * C + c] = m;

@@ -87,9 +87,9 @@ sr_rnnpool_float_patches(const sr_rnnpool_float *p, size_t n, double *out,
                  h2 = p->rnn2.hid;
     const size_t S1 = 2 * n * R, S2 = 4 * n;
     const size_t hmax = h1 > h2 ? h1 : h2;
-    double *buf = malloc(sizeof(double) *
-                         (S1 * cin + S1 * h1 + S2 * h1 + S2 * h2 +
-                          (S1 > S2 ? S1 : S2) * hmax));
+    double *buf =
+        malloc(sizeof(double) * (S1 * cin + S1 * h1 + S2 * h1 + S2 * h2 +
+                                 (S1 > S2 ? S1 : S2) * hmax));
     if (buf == NULL)
         return SR_ENOMEM;
     double *xt = buf, *s1 = xt + S1 * cin, *x2 = s1 + S1 * h1,
@@ -325,8 +325,8 @@ cell_step_fx(const sr_rnnpool_fx *q, const sr_rnnpool_cell_fx *c, sr_fx fin,
         const int64_t m2 = sr_fx_floor_shift(c->k2 * cc[i], shm);
         const int64_t m1 = sr_fx_floor_shift(c->k1 * cc[i], shm);
         v[i] = sr_fx_fit(h[i] - m2, 16, wraps);
-        h[i] = sr_fx_fit(sr_fx_floor_shift(z[i] * v[i], f->z.s) + m1, 16,
-                         wraps);
+        h[i] =
+            sr_fx_fit(sr_fx_floor_shift(z[i] * v[i], f->z.s) + m1, 16, wraps);
     }
 }
 

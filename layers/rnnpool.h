@@ -92,12 +92,12 @@ SR_NODISCARD int sr_rnnpool_float_map(const sr_rnnpool_float *p, size_t H,
 
 /* Formats of the fixed-point layer (all 16-bit except where noted). */
 typedef struct sr_rnnpool_fmt {
-    sr_fx x;    /* input (the map) */
+    sr_fx x;              /* input (the map) */
     sr_fx W1, U1, W2, U2; /* weights */
-    sr_fx a;    /* pre-activations (both cells) */
-    sr_fx z, c; /* sigmoid and tanh outputs */
-    sr_fx k;    /* sigma(zeta), sigma(zeta) + sigma(nu) */
-    sr_fx h;    /* states (both cells) and the output */
+    sr_fx a;              /* pre-activations (both cells) */
+    sr_fx z, c;           /* sigmoid and tanh outputs */
+    sr_fx k;              /* sigma(zeta), sigma(zeta) + sigma(nu) */
+    sr_fx h;              /* states (both cells) and the output */
 } sr_rnnpool_fmt;
 
 /* One quantised cell (owned by sr_rnnpool_fx). */
@@ -123,8 +123,7 @@ typedef struct sr_rnnpool_fx {
  * (SR_REQUIRE).  SR_OK or SR_ENOMEM (q is then cleared).
  */
 SR_NODISCARD int sr_rnnpool_fx_init(sr_rnnpool_fx *q, const sr_rnnpool_float *p,
-                                    const sr_rnnpool_fmt *f,
-                                    size_t *saturated);
+                                    const sr_rnnpool_fmt *f, size_t *saturated);
 
 /* Frees q; idempotent, safe after a failed init. */
 void sr_rnnpool_fx_clear(sr_rnnpool_fx *q);

@@ -7,6 +7,7 @@ BUILD=${BUILD:-build}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 export SIRNN=$PWD/$BUILD/sirnn BUILD
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 tested=0 passing=0 failing=0 crashing=0
 failed_names=()
 for t in "$BUILD"/tests/test_*; do
@@ -37,7 +38,9 @@ done
 for s in tests/mpi/*.sh; do
     [ -f "$s" ] || continue
     name=$(basename "$s")
-    out=$(timeout -k 10 600 bash "$s" 2>&1)
+    # Full stacks under ASan, so tests/lsan.supp can match Open MPI's frames.
+    out=$(ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+        timeout -k 10 600 bash "$s" 2>&1)
     rc=$?
     tested=$((tested + 1))
     if [ "$rc" -eq 0 ]; then

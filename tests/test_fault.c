@@ -4,10 +4,14 @@
  * (all its sockets closed), and a stalled peer.  Each time both ends must
  * stop with an error, never hang, well within the channel timeout (the
  * stalled case: at the timeout).  The process-level versions (a party
- * killed or stopped, TLS on) are in tests/mpi/fault.sh.
+ * killed or stopped, TLS on) are in tests/mpi/fault.sh.  Also: malformed
+ * peer input, replaying the fuzz corpora of tests/fuzz/ (run from the
+ * repository root, as tests/run.sh does).
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,8 @@
 #include <unistd.h>
 
 #include "engine/chan.h"
+#include "engine/net.h"
+#include "jobs/npy.h"
 #include "tests/twoparty.h"
 
 static void
@@ -107,8 +113,8 @@ fault_party(sr_lane *L, void *arg)
 static void
 run_fault(fault_case *fc, int timeout_ms)
 {
-    sr_test_opts o = {.nconn = 2, .nlanes = 1, .tcp = 1,
-                      .timeout_ms = timeout_ms};
+    sr_test_opts o = {
+        .nconn = 2, .nlanes = 1, .tcp = 1, .timeout_ms = timeout_ms};
     int rc = sr_test_run(fault_party, fc, &o);
     cr_assert_neq(rc, SR_OK, "the fault went unnoticed");
 }
@@ -155,4 +161,88 @@ Test(fault, stalled_peer_times_out)
                   fc.seconds[0]);
     cr_assert_lt(fc.seconds[0], 1.9, "server gave up after %.2f s",
                  fc.seconds[0]);
+}
+
+/* ---- malformed input: the fuzz corpora as regression inputs -------------- */
+
+/* Read every file of dir; call fn on its bytes; return the count. */
+static size_t
+each_file(const char *dir, void (*fn)(const uint8_t *, size_t))
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "%s (run from the repository root)", dir);
+    size_t count = 0;
+    static uint8_t buf[1 << 16];
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        cr_assert_not_null(f, "%s", path);
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        fn(buf, n);
+        count++;
+    }
+    closedir(d);
+    return count;
+}
+
+/* As tests/fuzz/fuzz_hello.c: first byte picks the parser. */
+static void
+replay_hello(const uint8_t *b, size_t n)
+{
+    if (n < 1)
+        return;
+    static sr_net_reply r;
+    sr_net_hello h;
+    char msg[SR_NET_MSG_MAX + 64];
+    int rc;
+    switch (b[0] % 3) {
+    case 0:
+        rc = sr_net_hello_parse(b + 1, n - 1, &h, msg, sizeof msg);
+        cr_assert(rc <= 0 || (size_t)rc > n - 1);
+        if (rc == SR_OK)
+            cr_assert_leq(h.job_len, SR_NET_JOB_MAX);
+        break;
+    case 1:
+        rc = sr_net_reply_parse(b + 1, n - 1, &r, msg, sizeof msg);
+        cr_assert(rc <= 0 || (size_t)rc > n - 1);
+        if (rc == SR_OK) {
+            char host[SR_NET_HOST_MAX + 1];
+            unsigned port;
+            for (unsigned k = 0; k < r.ranks; k++)
+                cr_assert_eq(sr_net_table_entry(r.table, r.table_len, k, host,
+                                                sizeof host, &port),
+                             SR_OK);
+        }
+        break;
+    default:
+        (void)sr_net_job_diff(SR_JOB_BENCH, b + 1, (n - 1) / 2,
+                              b + 1 + (n - 1) / 2, n - 1 - (n - 1) / 2, msg,
+                              sizeof msg);
+    }
+}
+
+static void
+replay_npy(const uint8_t *b, size_t n)
+{
+    sr_npy a;
+    char err[SR_NPY_ERRLEN];
+    if (sr_npy_parse(&a, b, n, "corpus.npy", SR_NPY_FLOAT | SR_NPY_INT, err,
+                     sizeof err) == SR_OK) {
+        size_t m = 1;
+        for (unsigned k = 0; k < a.ndim; k++)
+            m *= a.shape[k];
+        cr_assert_eq(m, a.n);
+        cr_assert((a.f64 == NULL) != (a.i64 == NULL));
+    }
+    sr_npy_clear(&a);
+}
+
+Test(fault, fuzz_corpus_replay)
+{
+    cr_assert_geq(each_file("tests/fuzz/hello", replay_hello), 8u);
+    cr_assert_geq(each_file("tests/fuzz/npy", replay_npy), 7u);
 }

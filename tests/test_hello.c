@@ -49,8 +49,7 @@ struct srv {
 
 static int echo_lanes_w(sr_session *s, sr_lane_wrap_fn wrap, void *ctx,
                         int *rc_out);
-static int echo_lanes_tls(sr_session *s, const sr_tls_config *cfg,
-                          int *rc_out);
+static int echo_lanes_tls(sr_session *s, const sr_tls_config *cfg, int *rc_out);
 
 static int
 echo_lanes(sr_session *s, int *rc_out)
@@ -845,12 +844,10 @@ Test(hello, parse_hello_bounds)
     }
     /* magic and version are checked on the first 16 bytes */
     mk_hello(b, SR_NET_VERSION + 5, 0, NULL);
-    cr_assert_eq(sr_net_hello_parse(b, 16, &h, msg, sizeof msg),
-                 SR_EMISMATCH);
+    cr_assert_eq(sr_net_hello_parse(b, 16, &h, msg, sizeof msg), SR_EMISMATCH);
     cr_assert(strstr(msg, "version: server 1, client 6") != NULL, "%s", msg);
     b[0] = 'X';
-    cr_assert_eq(sr_net_hello_parse(b, 16, &h, msg, sizeof msg),
-                 SR_EMISMATCH);
+    cr_assert_eq(sr_net_hello_parse(b, 16, &h, msg, sizeof msg), SR_EMISMATCH);
     cr_assert(strstr(msg, "magic") != NULL, "%s", msg);
 }
 
@@ -900,28 +897,24 @@ Test(hello, parse_reply_bounds)
     cr_assert_eq(r.conns, 8u);
     char host[SR_NET_HOST_MAX + 1];
     unsigned port;
-    cr_assert_eq(sr_net_table_entry(r.table, r.table_len, 1, host,
-                                    sizeof host, &port),
-                 SR_OK);
+    cr_assert_eq(
+        sr_net_table_entry(r.table, r.table_len, 1, host, sizeof host, &port),
+        SR_OK);
     cr_assert_str_eq(host, "::1");
     cr_assert_eq(port, 7002u);
-    cr_assert_eq(sr_net_table_entry(r.table, r.table_len, 2, host,
-                                    sizeof host, &port),
-                 SR_ECHECK);
-    cr_assert_eq(sr_net_reply_parse(b, n + 1, &r, msg, sizeof msg),
-                 SR_ECHECK);
+    cr_assert_eq(
+        sr_net_table_entry(r.table, r.table_len, 2, host, sizeof host, &port),
+        SR_ECHECK);
+    cr_assert_eq(sr_net_reply_parse(b, n + 1, &r, msg, sizeof msg), SR_ECHECK);
     /* R, T, C out of range */
-    uint32_t bad[][3] = {{0, 1, 1},
-                         {SR_NET_MAX_RANKS + 1, 1, 1},
-                         {1, 0, 1},
-                         {1, SR_NET_MAX_THREADS + 1, 1},
-                         {1, 1, 0},
-                         {1, 1, SR_CHAN_MAX_CONNS + 1},
+    uint32_t bad[][3] = {{0, 1, 1},          {SR_NET_MAX_RANKS + 1, 1, 1},
+                         {1, 0, 1},          {1, SR_NET_MAX_THREADS + 1, 1},
+                         {1, 1, 0},          {1, 1, SR_CHAN_MAX_CONNS + 1},
                          {0xffffffffu, 1, 1}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         n = mk_reply(b, bad[i][0], bad[i][1], bad[i][2], hosts, 1);
-        cr_assert_eq(sr_net_reply_parse(b, n, &r, msg, sizeof msg),
-                     SR_ECHECK, "case %zu", i);
+        cr_assert_eq(sr_net_reply_parse(b, n, &r, msg, sizeof msg), SR_ECHECK,
+                     "case %zu", i);
         cr_assert(strstr(msg, "out of range") != NULL, "%s", msg);
     }
     /* host lengths 0 and 256; a host with a blank or a control byte */
@@ -937,8 +930,7 @@ Test(hello, parse_reply_bounds)
     const char *odd[] = {"a b", "a\nb"};
     for (size_t i = 0; i < 2; i++) {
         n = mk_reply(b, 1, 1, 1, &odd[i], 1);
-        cr_assert_eq(sr_net_reply_parse(b, n, &r, msg, sizeof msg),
-                     SR_ECHECK);
+        cr_assert_eq(sr_net_reply_parse(b, n, &r, msg, sizeof msg), SR_ECHECK);
         cr_assert(strstr(msg, "bad host name") != NULL, "%s", msg);
     }
     /* the refusal message: bounded (512) and sanitised */
@@ -947,8 +939,7 @@ Test(hello, parse_reply_bounds)
     put32(b + 12, 1);
     put32(b + 16, 5);
     memcpy(b + 20, "a\x1b[2Jb", 5);
-    cr_assert_eq(sr_net_reply_parse(b, 25, &r, msg, sizeof msg),
-                 SR_EMISMATCH);
+    cr_assert_eq(sr_net_reply_parse(b, 25, &r, msg, sizeof msg), SR_EMISMATCH);
     cr_assert_str_eq(msg, "refused by server: a?[2J");
     put32(b + 16, SR_NET_MSG_MAX + 1);
     cr_assert_eq(sr_net_reply_parse(b, 20, &r, msg, sizeof msg), SR_ECHECK);
@@ -962,7 +953,7 @@ Test(hello, parse_reply_bounds)
  * whose hello and lanes (T = 2, C = 2) run under TLS. */
 Test(hello, tls_psk_session)
 {
-    static const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8,
+    static const uint8_t key[16] = {1, 2,  3,  4,  5,  6,  7,  8,
                                     9, 10, 11, 12, 13, 14, 15, 16};
     uint8_t other[16];
     memcpy(other, key, 16);
@@ -986,8 +977,8 @@ Test(hello, tls_psk_session)
     /* wrong key */
     client_opts(&o, addr, sizeof addr, &v, JOB, 5000);
     o.tls = &bad;
-    cr_assert_eq(sr_net_client_connect(&s, &W, &o, err, sizeof err),
-                 SR_ECRYPTO, "%s", err);
+    cr_assert_eq(sr_net_client_connect(&s, &W, &o, err, sizeof err), SR_ECRYPTO,
+                 "%s", err);
     cr_assert(strstr(err, "tls: connection 0:") != NULL, "%s", err);
     cr_assert(strstr(err, "same PSK") != NULL, "%s", err);
     /* no TLS */

@@ -180,14 +180,19 @@ Test(net, cli_tls_options)
 {
     sr_cli c;
     int used;
-    /* cert, key and CA go together */
+    /* cert, key and CA go together (party mode: files are loaded later) */
     sr_cli_defaults(&c, "t");
+    cr_assert_eq(sr_cli_common(&c, "--role", "server", &used), 1);
     cr_assert_eq(sr_cli_common(&c, "--tls-cert", "c.pem", &used), 1);
     cr_assert_eq(used, 1);
     cr_assert_eq(sr_cli_common(&c, "--tls-ca", "ca.pem", &used), 1);
     cr_assert_eq(sr_cli_finish(&c), SR_EUSAGE);
     cr_assert_eq(sr_cli_common(&c, "--tls-key", "k.pem", &used), 1);
     cr_assert_eq(sr_cli_finish(&c), SR_OK);
+    /* local mode loads them at once: missing files are a usage error */
+    c.role = SR_ROLE_NONE;
+    cr_assert_eq(sr_cli_finish(&c), SR_EUSAGE);
+    c.role = SR_ROLE_SERVER;
     /* and exclude a PSK */
     cr_assert_eq(sr_cli_common(&c, "--tls-psk", "p", &used), 1);
     cr_assert_eq(sr_cli_finish(&c), SR_EUSAGE);
@@ -197,8 +202,8 @@ Test(net, cli_tls_options)
     char *a[8];
     int n = sr_cli_child_args(&c, a);
     cr_assert_eq(n, 8);
-    const char *want[] = {"--tls-psk", "p",         "--tls-cert", "c.pem",
-                          "--tls-key", "k.pem",     "--tls-ca",   "ca.pem"};
+    const char *want[] = {"--tls-psk", "p",     "--tls-cert", "c.pem",
+                          "--tls-key", "k.pem", "--tls-ca",   "ca.pem"};
     for (int i = 0; i < n; i++) {
         cr_assert_str_eq(a[i], want[i]);
         free(a[i]);
@@ -212,6 +217,6 @@ Test(net, cli_tls_options)
     sr_tls_config_clear(&cfg);
     /* a missing key file: exit code 2 */
     c.tls_psk = "/nonexistent/sirnn.psk";
-    cr_assert_eq(sr_cli_tls_load(&c, &cfg), 2);
+    cr_assert_eq(sr_cli_tls_load_ex(&c, &cfg, 0), 2);
     sr_tls_config_clear(&cfg);
 }

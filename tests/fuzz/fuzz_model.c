@@ -20,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char dir[64];
 
 static const char *const files[] = {
-    "W", "U", "W1", "W2", "U1", "U2", "b_gate", "b_update", "fc_W", "fc_b",
-    "mean", "std", "bad", NULL};
+    "W",        "U",    "W1",   "W2",   "U1",  "U2",  "b_gate",
+    "b_update", "fc_W", "fc_b", "mean", "std", "bad", NULL};
 
 /* At exit: remove the directory again. */
 static void
@@ -48,10 +48,10 @@ make_dir(void)
         unsigned ndim;
         size_t shape[2];
     } f[] = {
-        {"W", 2, {2, 3}},      {"U", 2, {3, 3}},     {"W1", 2, {2, 1}},
-        {"W2", 2, {1, 3}},     {"U1", 2, {3, 1}},    {"U2", 2, {1, 3}},
+        {"W", 2, {2, 3}},      {"U", 2, {3, 3}},        {"W1", 2, {2, 1}},
+        {"W2", 2, {1, 3}},     {"U1", 2, {3, 1}},       {"U2", 2, {1, 3}},
         {"b_gate", 1, {3, 0}}, {"b_update", 2, {1, 3}}, {"fc_W", 2, {3, 2}},
-        {"fc_b", 1, {2, 0}},   {"mean", 1, {2, 0}},  {"std", 1, {2, 0}},
+        {"fc_b", 1, {2, 0}},   {"mean", 1, {2, 0}},     {"std", 1, {2, 0}},
     };
     const double v[9] = {0.5, -0.25, 1.0, 0.125, 2.0, -1.5, 0.75, 1.25, 0.5};
     const double vstd[2] = {1.0, 2.0};

@@ -16,8 +16,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     sr_npy a;
     char err[SR_NPY_ERRLEN];
-    if (sr_npy_parse(&a, data, size, "fuzz.npy", SR_NPY_FLOAT | SR_NPY_INT,
-                     err, sizeof err) == SR_OK) {
+    if (sr_npy_parse(&a, data, size, "fuzz.npy", SR_NPY_FLOAT | SR_NPY_INT, err,
+                     sizeof err) == SR_OK) {
         size_t n = 1;
         for (size_t k = 0; k < a.ndim; k++)
             n *= a.shape[k];

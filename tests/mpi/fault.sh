@@ -120,4 +120,55 @@ ls "$TMP" | grep -q 'rep.json.tmp' && fail "4: temporary left behind"
 grep -q "cannot write /dev/full: No space left on device" "$TMP/f.err" ||
     fail "4: /dev/full message"
 [ -c /dev/full ] || fail "4: /dev/full is no longer a device"
+# --- 5. a failed session does not stop the server ------------------------------
+# A client that passes the hello and then vanishes (its hello recorded from
+# a real client by a fake server, then replayed): the server logs one line
+# for that session and serves the next client (--sessions 2), exit 1.
+P=$(free_port)
+Q=$(free_port)
+python3 - "$Q" "$TMP/hello.bin" <<'PY' &
+import socket, struct, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(1); l.settimeout(10)
+c, _ = l.accept(); c.settimeout(10)
+b = b""
+while len(b) < 32 or len(b) < 32 + struct.unpack("<I", b[28:32])[0]:
+    k = c.recv(4096)
+    if not k: break
+    b += k
+open(sys.argv[2], "wb").write(b)
+PY
+FP=$!
+"$SIRNN" bench net --role client --connect 127.0.0.1:$Q --bytes 1k --n 10 \
+    --timeout 3 >/dev/null 2>&1
+wait $FP || fail "5: could not record a hello"
+"$SIRNN" bench net --role server --listen 127.0.0.1:$P --rank-ports ephemeral \
+    --sessions 2 --bytes 1k --n 10 --timeout 2 --quiet \
+    >"$TMP/s5.out" 2>"$TMP/s5.err" &
+SP=$!
+python3 - "$P" "$TMP/hello.bin" <<'PY' || fail "5: replayed hello not accepted"
+import socket, sys, time
+deadline = time.time() + 5
+while True:
+    try:
+        c = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); break
+    except OSError:
+        if time.time() > deadline: raise
+        time.sleep(0.05)
+c.sendall(open(sys.argv[2], "rb").read()); c.settimeout(5)
+r = c.recv(20)
+sys.exit(0 if r[:8] == b"SIRNNACK" and r[12:16] == b"\0\0\0\0" else 1)
+PY
+sleep 2.5
+"$SIRNN" bench net --role client --connect 127.0.0.1:$P --bytes 1k --n 10 \
+    --timeout 5 --quiet >"$TMP/c5.out" 2>"$TMP/c5.err"
+CR=$?
+wait_for $SP 10; SR=$RC
+cat "$TMP/s5.err" "$TMP/c5.err" >&2
+[ $CR -eq 0 ] || fail "5: second client exit $CR"
+[ "$SR" = 1 ] || fail "5: server exit $SR, want 1 (one session failed)"
+[ "$(wc -l <"$TMP/s5.err")" = 1 ] || fail "5: server: want one line"
+grep -q "^sirnn: server: session 1 failed: rank 0: 0 of 1 lane connections arrived$" \
+    "$TMP/s5.err" || fail "5: server message"
+[ "$(wc -l <"$TMP/s5.out")" = 1 ] || fail "5: server: want one report (session 2)"
 echo "fault: ok"

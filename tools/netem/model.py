@@ -20,7 +20,7 @@ of the two directions, rate_eff = min(link rate, lanes * C * window / RTT) (the
 window term only for window-limited profiles), cores = SCALE_CORES (default:
 this machine's).  Only the per-instance CPU a*n enters the op time: b*lanes + c
 is set-up (base OTs, rendezvous) and the check, outside the timed phase.  The
-fitted k >= 0 come from least squares on the relative error over all points;
+fitted k >= 0 come from least squares over all points;
 the leave-one-profile-out error (fit on the other profiles, predict this one)
 is reported beside the in-sample one, so the error stated is honest.
 
@@ -41,10 +41,7 @@ def load(path):
 
 
 def nnls(A, y):
-    """Least squares on the relative error with k >= 0 (drop negative
-    columns, refit)."""
-    A = A / y[:, None]
-    y = np.ones_like(y)
+    """Least squares with k >= 0 (drop negative columns, refit)."""
     cols = list(range(A.shape[1]))
     while True:
         k, *_ = np.linalg.lstsq(A[:, cols], y, rcond=None)

@@ -61,6 +61,7 @@ if grep -q '^wan' "$CSV"; then
         echo "set multiplot layout 1,${#plots[@]} title \"bench $OP, n = $N: WAN (40 MB/s, 80 ms RTT) and window-limited WAN (1 MiB window)\""
         echo "set ylabel \"op seconds\""
         echo "set yrange [0:*]"
+        echo "set key top right"
         for p in "${plots[@]}"; do
             echo "set title \"$p\""
             echo "plot $(lines "$p" 2)"

@@ -28,10 +28,11 @@
 # @ADVERTISE@ are replaced by 127.0.0.1:P, 10.213.0.1:P and 10.213.0.1.  The
 # server starts first; the client starts once the server listens.  The
 # client's stdout is printed; the server's goes to NETEM_SERVER_OUT=FILE (if
-# set).  --ranks R
-# (default 1) sizes the forwarded port range.  bench form: both commands are
-# built here (`mpirun -np R` when the options contain --ranks R > 1) and the
-# client's JSON report is printed on stdout.
+# set).  --ranks R (default 1) sizes the forwarded port range.  bench form:
+# both commands are built here (`mpirun -np R` when the options contain
+# --ranks R > 1) and the client's JSON report is printed on stdout.
+# Other knobs: NETEM_BURST_MS (tbf burst, default 1 ms of traffic, at least
+# 128 KiB), NETEM_VERBOSE=1 (proxy statistics and tc -s qdisc at the end).
 #
 # Before the job, `sirnn bench net` (1 lane, C = 1; NETEM_MEASURE_BYTES, default
 # 16M for lan and 4M otherwise) measures the RTT and rate actually obtained;
@@ -52,7 +53,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}
 export OMPI_MCA_rmaps_base_oversubscribe=${OMPI_MCA_rmaps_base_oversubscribe:-1}
 
 die() { echo "netem: $*" >&2; exit 2; }
-usage() { sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [ $# -ge 1 ] || usage
 PROFILE=$1; shift
@@ -231,9 +232,17 @@ prof, rate, rtt, win = sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), int(
 req = (f"{rate:g} MB/s" if rate else "unlimited") + f", RTT {rtt:g} ms"
 if win:
     req += f", window {win} B (<= {win / (rtt / 1e3) / 1e6:.1f} MB/s per connection)"
+# A one-way transfer of B bytes is timed until its 8-byte answer is back:
+# B / rate + RTT, so the link rate is B / (time - RTT).
+rtt_s, B = r["rtt_us"] / 1e6, r["bytes"]
+def link(mb_s):
+    t = B / (mb_s * 1e6) - rtt_s
+    return f"{B / t / 1e6:.1f}" if t > 0 else "?"
 print(f"netem: {prof}: requested {req}; measured (bench net, 1 lane, C=1): "
-      f"RTT {r['rtt_us'] / 1e3:.3f} ms, s->c {r['throughput_s2c_mb_s']:.1f} MB/s, "
-      f"c->s {r['throughput_c2s_mb_s']:.1f} MB/s, both ways {r['throughput_mb_s']:.1f} MB/s")
+      f"RTT {r['rtt_us'] / 1e3:.3f} ms, s->c {r['throughput_s2c_mb_s']:.1f} MB/s "
+      f"({link(r['throughput_s2c_mb_s'])} with the RTT removed), "
+      f"c->s {r['throughput_c2s_mb_s']:.1f} MB/s ({link(r['throughput_c2s_mb_s'])} with the RTT removed), "
+      f"both ways at once {r['throughput_mb_s']:.1f} MB/s")
 PY
 }
 

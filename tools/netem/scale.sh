@@ -2,7 +2,7 @@
 # tools/netem/scale.sh -- scaling study over emulated networks (`make
 # bench-scale` = `bash jobs/bench.sh scale`).  Needs root (network namespaces).
 #
-#   tools/netem/scale.sh [full|reduced]          (default reduced)
+#   tools/netem/scale.sh [full|reduced]          (default full: ~50 runs, ~4 min)
 #
 # For one op (SCALE_OP, default msb; SCALE_ARGS, default "--bw 16"; SCALE_N,
 # default 65536) it runs, each point through tools/netem/run.sh:
@@ -19,10 +19,12 @@
 #   SCALE_OP=sigmoid SCALE_ARGS="--bw-in 16 --scale-in 12 --bw-out 16 --scale-out 12" \
 #       make bench-scale
 set -u
+{ # the whole script is one compound command: bash parses it before running,
+  # so editing this file during a long run cannot derail the run
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 export BUILD=${BUILD:-build}
-GRID=${1:-reduced}
+GRID=${1:-full}
 OP=${SCALE_OP:-msb}
 # shellcheck disable=SC2206
 ARGS=(${SCALE_ARGS---bw 16})
@@ -44,7 +46,7 @@ TMP=$(mktemp -d /tmp/sirnn-scale-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
 echo "profile,op,n,ranks,threads,conns,seconds,wall_seconds,setup_seconds,cpu_seconds,cpu_server,cpu_client,bytes_total,bytes_s2c,bytes_c2s,rounds,ok" >"$CSV"
-echo "profile,rtt_ms_requested,rate_mb_s_requested,window_bytes,rtt_ms,s2c_mb_s,c2s_mb_s,both_ways_mb_s" >"$NET"
+echo "profile,rtt_ms_requested,rate_mb_s_requested,window_bytes,rtt_ms,s2c_mb_s,c2s_mb_s,both_ways_mb_s,s2c_link_mb_s,c2s_link_mb_s" >"$NET"
 
 declare -A REQ=([lan]="0.8 377 0" [wan]="80 40 0" [wanwin]="80 40 1048576")
 
@@ -61,8 +63,11 @@ measure() {
     python3 - "$TMP/net.json" "$prof" "${REQ[$prof]}" >>"$NET" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); rtt, rate, win = sys.argv[3].split()
+B, rtt_s = r["bytes"], r["rtt_us"] / 1e6
+link = lambda v: B / max(B / (v * 1e6) - rtt_s, 1e-9) / 1e6   # RTT removed
 print(f"{sys.argv[2]},{rtt},{rate},{win},{r['rtt_us'] / 1e3:.4f},"
-      f"{r['throughput_s2c_mb_s']:.2f},{r['throughput_c2s_mb_s']:.2f},{r['throughput_mb_s']:.2f}")
+      f"{r['throughput_s2c_mb_s']:.2f},{r['throughput_c2s_mb_s']:.2f},{r['throughput_mb_s']:.2f},"
+      f"{link(r['throughput_s2c_mb_s']):.2f},{link(r['throughput_c2s_mb_s']):.2f}")
 PY
 }
 
@@ -119,3 +124,5 @@ if command -v gnuplot >/dev/null; then
     bash "$HERE/plot.sh" "$OUT" "$OP" || echo "scale: plotting failed" >&2
 fi
 echo "scale: wrote $CSV $NET $OUT/scale-$OP-model.{json,csv,md} and plots" >&2
+exit 0
+}

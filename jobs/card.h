@@ -1,0 +1,89 @@
+/*
+ * jobs/card.h -- the public model card (DESIGN.md s3) and the client's
+ * request, as exchanged by `sirnn server` and `sirnn client`.
+ *
+ * The card is everything the client needs and nothing more: the model's
+ * name and type, its dims (input_dim D, hidden_dim H, classes K,
+ * timesteps T, the low ranks rW, rU: 0 for full rank), every fixed-point
+ * format the secure layer runs at (the input's format "fmt.x" among them:
+ * the client quantises its raw inputs to it), and what may be revealed.
+ * Never weights, biases, zeta, nu or the normalisation (folded into the
+ * weights by the server at load).
+ *
+ * Wire form: canonical "key=value\n" text (keys in a fixed order, values
+ * decimal; formats as "bw,scale"), at most SR_CARD_MAX bytes:
+ *
+ *   card=sirnn-card/1  name=digits  type=fastgrnn  input_dim=8
+ *   hidden_dim=32  classes=10  timesteps=8  rank_w=0  rank_u=0
+ *   fmt.x=16,11 ... fmt.logits=32,20  reveal=label,logits
+ *
+ * The request (client -> server):
+ *
+ *   request=sirnn-request/1  batch=B  timesteps=T  input_dim=D
+ *   reveal=label|logits
+ *
+ * Both parties validate the request against the card with the same
+ * function, so both name the same field ("timesteps: model card 8,
+ * client input 9").
+ *
+ * How they travel (jobs/infer.c): the hello's job blob (SR_JOB_MODEL) is
+ * the constant SR_CARD_HELLO, which both parties send identically (the
+ * engine compares model job blobs byte for byte and its reply has no room
+ * for a card); right after the lanes are up, lane 0 of rank 0 carries the
+ * card (server -> client) and then the request (client -> server), each
+ * as u32 length + text.  Both count as setup traffic.
+ */
+#ifndef SR_JOBS_CARD_H
+#define SR_JOBS_CARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/common.h"
+#include "jobs/model.h"
+#include "layers/fastgrnn_secure.h"
+
+#define SR_CARD_MAX 4096
+#define SR_CARD_HELLO "job=infer\ncard=sirnn-card/1\n"
+
+typedef struct sr_card {
+    char name[SR_MODEL_NAME_MAX];
+    sr_fastgrnn_pub pub; /* type fastgrnn: dims and formats */
+} sr_card;
+
+typedef struct sr_card_request {
+    size_t batch, timesteps, input_dim;
+    sr_reveal reveal;
+} sr_card_request;
+
+/* The card of a loaded model m with formats f (the server's). */
+void sr_card_make(sr_card *c, const sr_model *m, const sr_fastgrnn_fmt *f);
+
+/* Canonical text of c; returns its length (< cap, SR_REQUIRE). */
+size_t sr_card_encode(char *out, size_t cap, const sr_card *c);
+
+/*
+ * Parses a card (strict: every key once, in any order; unknown keys,
+ * bad numbers and formats the secure layer cannot run are errors naming
+ * the key).  SR_OK or SR_EUSAGE with "KEY: detail" in err.
+ */
+SR_NODISCARD int sr_card_decode(sr_card *c, const char *b, size_t len,
+                                char *err, size_t errlen);
+
+size_t sr_card_request_encode(char *out, size_t cap, const sr_card_request *r);
+SR_NODISCARD int sr_card_request_decode(sr_card_request *r, const char *b,
+                                        size_t len, char *err, size_t errlen);
+
+/*
+ * The request against the card: input shape (timesteps, then input_dim)
+ * and batch >= 1.  SR_OK or SR_EUSAGE with "FIELD: model card V, client
+ * input W" in err.
+ */
+SR_NODISCARD int sr_card_check(const sr_card *c, const sr_card_request *r,
+                               char *err, size_t errlen);
+
+/* "label" / "logits"; parse one (-1 if neither). */
+const char *sr_reveal_name(sr_reveal r);
+int sr_reveal_parse(const char *s);
+
+#endif
