@@ -66,7 +66,8 @@ check-asan:
 deps:
 	@bash .ci/deps.sh
 
-demo: deps all
+demo: deps
+	$(MAKE) -j2 all
 	$(BUILD)/sirnn demo
 
 bench: all

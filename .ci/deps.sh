@@ -2,7 +2,7 @@
 # Install the Debian packages sirnn needs, only when one is missing.
 set -euo pipefail
 pkgs=(build-essential openmpi-bin libopenmpi-dev libssl-dev libcriterion-dev
-      libjansson-dev libmpfr-dev libgmp-dev pkg-config coreutils)
+      libjansson-dev libmpfr-dev libgmp-dev pkg-config coreutils python3 iproute2)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \

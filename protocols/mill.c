@@ -7,10 +7,8 @@
 #include "protocols/internal.h"
 #include "protocols/mux.h"
 #include "protocols/ot.h"
+#include "protocols/ot_stream.h"
 #include "protocols/share.h"
-
-/* KKOT message entries per chunk (32 MiB of uint64_t). */
-#define MILL_ENTRIES ((size_t)1 << 22)
 
 /*
  * The shape of one comparison: d leaves of SR_MILL_RADIX bits, or for
@@ -27,7 +25,6 @@ struct mill_plan {
     size_t A;       /* total ANDs per comparison */
     unsigned flags;
     int want_eq;
-    size_t cap; /* comparisons per chunk (multiple of 8) */
 };
 
 static void
@@ -48,10 +45,6 @@ mill_plan_make(struct mill_plan *p, unsigned bw, unsigned flags, int want_eq)
         p->ands[p->levels++] = k;
         p->A += k;
     }
-    size_t rows = p->d + (p->A + 1) / 2;
-    size_t cap = MILL_ENTRIES / (rows << p->m);
-    cap -= cap % 8;
-    p->cap = cap < 8 ? 8 : cap;
 }
 
 /* Leaf predicate of Alice's digit a against Bob's candidate v. */
@@ -76,6 +69,49 @@ struct mill_work {
     uint8_t *gx, *gy, *gz; /* gathered AND operands of one level */
 };
 
+/* Context of Alice's row generator (sr_kkot_send_cb). */
+struct mill_rows {
+    const struct mill_plan *p;
+    size_t c, leaves, k;
+    const uint64_t *x;
+    struct mill_work *w;
+    sr_prg *g;
+    uint8_t tbl[2][1 << SR_MILL_LEAF_MAX][1 << SR_MILL_LEAF_MAX];
+};
+
+/*
+ * Rows t0 .. t0 + r - 1 of Alice's OT: leaf rows (leaf j of comparison i
+ * at row j * c + i) offer tbl[j == 0][a][v] ^ her output bits, then the
+ * triple rows, drawn in order from her PRG.
+ */
+static void
+mill_rows_fill(void *ctx, size_t t0, size_t r, uint64_t *msg)
+{
+    struct mill_rows *q = ctx;
+    const struct mill_plan *p = q->p;
+    const size_t N = (size_t)1 << p->m;
+    const uint64_t lm = p->d > 1 || p->want_eq ? 3 : 1;
+    size_t t = t0, end = t0 + r;
+    for (; t < end && t < q->leaves; t++) {
+        size_t j = t / q->c, i = t % q->c;
+        unsigned a =
+            (unsigned)(q->x[i] >> (SR_MILL_RADIX * j)) & (unsigned)(N - 1);
+        const uint8_t *tr = q->tbl[j == 0][a];
+        const uint64_t rr = (uint64_t)(q->w->gt[t] | q->w->eq[t] << 1);
+        uint64_t *row = msg + (t - t0) * N;
+        for (unsigned v = 0; v < N; v++)
+            row[v] = (tr[v] ^ rr) & lm;
+    }
+    if (t < end) {
+        /* Triple rows u0 .. u0 + (end - t) - 1: triples 2 u0 ... */
+        size_t u0 = t - q->leaves, kk = 2 * (end - t);
+        if (kk > q->k - 2 * u0)
+            kk = q->k - 2 * u0;
+        sr_triples_alice(q->g, kk, msg + (t - t0) * N, q->w->ta + 2 * u0,
+                         q->w->tb + 2 * u0, q->w->tc + 2 * u0);
+    }
+}
+
 /* 1. Alice: leaf messages and triple rows, then the OT (sender). */
 static int
 mill_alice(sr_lane *L, const struct mill_plan *p, size_t c, const uint64_t *x,
@@ -83,51 +119,38 @@ mill_alice(sr_lane *L, const struct mill_plan *p, size_t c, const uint64_t *x,
 {
     const size_t N = (size_t)1 << p->m;
     const size_t leaves = (size_t)p->d * c;
-    uint64_t *msg = w->buf;
     /* Her leaf output shares are random bits (stored in gt/eq). */
     sr_prg_bytes(&L->prg, w->gt, leaves);
     for (size_t t = 0; t < leaves; t++) {
         w->eq[t] = (uint8_t)((w->gt[t] >> 1) & 1);
         w->gt[t] &= 1;
     }
+    struct mill_rows q = {
+        .p = p, .c = c, .leaves = leaves, .k = c * p->A, .x = x, .w = w,
+        .g = &L->prg};
     /* tbl[lowest?][a][v] = cmp(a, v) | (a == v) << 1 (N <= 64). */
-    uint8_t tbl[2][1 << SR_MILL_LEAF_MAX][1 << SR_MILL_LEAF_MAX];
     for (unsigned lo = 0; lo < 2; lo++)
         for (unsigned a = 0; a < N; a++)
             for (unsigned v = 0; v < N; v++)
-                tbl[lo][a][v] = (uint8_t)(leaf_cmp(a, v, lo ? 0 : 1, p->flags) |
-                                          (a == v) << 1);
-    for (unsigned j = 0; j < p->d; j++) {
-        for (size_t i = 0; i < c; i++) {
-            size_t t = j * c + i;
-            unsigned a =
-                (unsigned)(x[i] >> (SR_MILL_RADIX * j)) & (unsigned)(N - 1);
-            const uint8_t *tr = tbl[j == 0][a];
-            const uint64_t rr = (uint64_t)(w->gt[t] | w->eq[t] << 1);
-            uint64_t *row = msg + t * N;
-            for (unsigned v = 0; v < N; v++)
-                row[v] = tr[v] ^ rr;
-        }
-    }
-    const size_t k = c * p->A;
-    sr_triples_alice(&L->prg, k, msg + leaves * N, w->ta, w->tb, w->tc);
-    const size_t rows = leaves + sr_triple_ots(k);
+                q.tbl[lo][a][v] =
+                    (uint8_t)(leaf_cmp(a, v, lo ? 0 : 1, p->flags) |
+                              (a == v) << 1);
+    const size_t rows = leaves + sr_triple_ots(q.k);
     const unsigned l = p->d > 1 || p->want_eq ? 2 : 1;
     if (p->m == 1) {
-        /* bw = 1: a plain 1-of-2 OT is cheaper than 1-of-2 KKOT. */
-        uint64_t *m0 = msg + 2 * rows, *m1 = m0 + rows;
+        /* bw = 1 (no triples): a plain 1-of-2 OT is cheaper than 1-of-2
+         * KKOT. */
+        uint64_t *m0 = w->buf, *m1 = m0 + rows, two[2];
         for (size_t t = 0; t < rows; t++) {
-            m0[t] = msg[2 * t] & sr_mask(l);
-            m1[t] = msg[2 * t + 1] & sr_mask(l);
+            mill_rows_fill(&q, t, 1, two);
+            m0[t] = two[0];
+            m1[t] = two[1];
         }
         /* B -> A: OT columns; A -> B: n x 2 x l bits */
         return sr_ot_send(L, rows, m0, m1, l);
     }
-    if (l == 1) /* d = 1 without equality: drop the eq bit */
-        for (size_t t = 0; t < rows * N; t++)
-            msg[t] &= 1;
     /* B -> A: choice code words; A -> B: rows x 2^m x l bits */
-    return sr_kkot_send(L, rows, msg, p->m, l);
+    return sr_kkot_send_cb(L, rows, mill_rows_fill, &q, p->m, l);
 }
 
 /* 1. Bob: his digits and triple bits are the choices (receiver). */
@@ -237,8 +260,9 @@ mill_run(sr_lane *L, size_t n, uint8_t *gt, uint8_t *eq, const uint64_t *x,
     }
     struct mill_plan p;
     mill_plan_make(&p, bw, flags, eq != NULL);
-    const size_t c = n < p.cap ? n : p.cap;
-    const size_t N = (size_t)1 << p.m;
+    /* The whole batch at once: every flight carries all n comparisons,
+     * so the rounds do not depend on n (memory is linear in n). */
+    const size_t c = n;
     const size_t leaves = (size_t)p.d * c, k = c * p.A;
     const size_t rows = leaves + sr_triple_ots(k);
     size_t maxl = 0;
@@ -247,7 +271,9 @@ mill_run(sr_lane *L, size_t n, uint8_t *gt, uint8_t *eq, const uint64_t *x,
     const size_t nbytes = 2 * leaves + 3 * k + rows + 3 * c * maxl;
     uint8_t *bytes = sr_scratch_u8(L, nbytes);
     struct mill_work w;
-    w.buf = sr_scratch_u64(L, L->role == SR_ALICE ? rows * N + 2 * rows : rows);
+    /* Alice: the m0/m1 of the bw = 1 OT; Bob: the received values. */
+    w.buf = sr_scratch_u64(L, L->role == SR_ALICE ? (p.m == 1 ? 2 * rows : 1)
+                                                  : rows);
     if (bytes == NULL || w.buf == NULL) {
         mill_work_free(L, &w, bytes);
         return SR_ENOMEM;
@@ -267,21 +293,16 @@ mill_run(sr_lane *L, size_t n, uint8_t *gt, uint8_t *eq, const uint64_t *x,
         mill_work_free(L, &w, bytes);
         return SR_ENOMEM;
     }
-    int rc = SR_OK;
-    for (size_t off = 0; off < n && rc == SR_OK; off += c) {
-        /* Chunk of cc comparisons; the last one may be short. */
-        size_t cc = n - off < c ? n - off : c;
-        for (size_t i = 0; i < cc; i++)
-            xc[i] = x[off + i] & mk;
-        rc = L->role == SR_ALICE ? mill_alice(L, &p, cc, xc, &w)
-                                 : mill_bob(L, &p, cc, xc, &w);
-        if (rc == SR_OK)
-            rc = mill_tree(L, &p, cc, &w);
-        for (size_t i = 0; rc == SR_OK && i < cc; i++) {
-            gt[off + i] = w.gt[i];
-            if (eq != NULL)
-                eq[off + i] = w.eq[i];
-        }
+    for (size_t i = 0; i < c; i++)
+        xc[i] = x[i] & mk;
+    int rc = L->role == SR_ALICE ? mill_alice(L, &p, c, xc, &w)
+                                 : mill_bob(L, &p, c, xc, &w);
+    if (rc == SR_OK)
+        rc = mill_tree(L, &p, c, &w);
+    for (size_t i = 0; rc == SR_OK && i < c; i++) {
+        gt[i] = w.gt[i];
+        if (eq != NULL)
+            eq[i] = w.eq[i];
     }
     sr_scratch_release(L, xc);
     mill_work_free(L, &w, bytes);
