@@ -36,8 +36,10 @@
 #include "engine/common.h"
 
 #define SR_CHAN_MAX_CONNS 64
-#define SR_CHAN_FRAME ((size_t)1 << 16)          /* 64 KiB stripe frame */
-#define SR_CHAN_STRIPE_MIN ((size_t)1 << 17)     /* stripe from 128 KiB up */
+/* 16 KiB frames from 32 KiB up: an OT chunk's message (4096 instances,
+ * 16-32 KiB of replies, 64-128 KiB of extension rows) spans connections. */
+#define SR_CHAN_FRAME ((size_t)1 << 14)          /* 16 KiB stripe frame */
+#define SR_CHAN_STRIPE_MIN ((size_t)1 << 15)     /* stripe from 32 KiB up */
 #define SR_CHAN_WBUF ((size_t)1 << 16)           /* small-send buffer */
 
 /* Counters of one channel (or a difference of two snapshots). */

@@ -5,6 +5,8 @@
 #
 #   bash jobs/bench.sh            all sections
 #   bash jobs/bench.sh net        only the channel section
+#   bash jobs/bench.sh summary    the closing summary table (ours vs paper
+#                                 vs reference; not part of "all")
 #   bash jobs/bench.sh scale [full|reduced]   scaling study over emulated
 #                                 networks (root; not part of "all"): see
 #                                 tools/netem/scale.sh and `make bench-scale`
@@ -61,6 +63,50 @@ if [ "$want" = all ] || [ "$want" = ops ]; then
         row n seconds bytes_per_instance rounds ok -- $op $args
     done
     echo
+fi
+# Closing summary of docs/benchmarks.md: ours beside the paper (Table V / §VII
+# as quoted in docs/protocols-*.md and docs/math.md) and the EzPC SCI reference.
+# Each line: "bench args|label|paper|reference" (bytes per instance).
+if [ "$want" = summary ]; then
+    M="--bw-in 16 --scale-in 12 --bw-out 16 --scale-out 12"
+    echo "| what | command | bytes/instance | rounds | µs/instance (1 lane) | paper | reference (SCI) |"
+    echo "|---|---|---|---|---|---|---|"
+    while IFS='|' read -r args label paper ref; do
+        [ -n "$args" ] || continue
+        # shellcheck disable=SC2086
+        out=$("$SIRNN" bench $args --quiet) ||
+            { echo "| $label | \`sirnn bench $args\` | FAILED |"; continue; }
+        python3 - "$out" "$args" "$label" "$paper" "$ref" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1]); args, label, paper, ref = sys.argv[2:6]
+us = r["seconds"] / r["n"] * 1e6
+ok = "" if r["ok"] else " (check FAILED)"
+print(f"| {label} | `sirnn bench {args}` | {r['bytes_per_instance']:.2f}{ok} | {r['rounds']} | "
+      f"{us:.3g} | {paper} | {ref} |")
+PY
+    done <<EOF
+ot --kind cot --l 64 --n 4000000|COT l=64|–|24 B|
+ot --kind chosen --l 128 --n 4000000|chosen OT l=128|–|48 B|
+ot --kind kkot --N 256 --l 8 --n 300000|1-of-256 OT l=8|–|288 B|
+msb --bw 32 --n 65536|MSB 32 (= Mill 31)|< 550 B|491.5 B|
+relu --bw 32 --n 65536|ReLU 32|–|531.5 B|
+and --n 65536|AND|18.5 B|18–20 B|
+b2a --bw 32 --n 65536|B2A 32|20 B|18–20 B|
+mux --bw 32 --n 65536|MUX 32|40 B|36–48 B|
+lut --n 65536|LUT 2^8 × 16|544 B|544 B|
+sext --n 65536|SExt 16→32|302 B|236 B / 2.5 µs|
+tr --n 65536|TR 32, s=12|231.5 B|163.5 B / 1.7 µs|
+ars --n 65536|ARS 32, s=12|624 B|524.5 B / 6.4 µs|
+umult --n 65536|UMult 16×16→32|1250 B|1140 B / 6.7 µs|
+digdec --n 65536|DigDec 32, d=8|532.5 B|446 B / 4.0 µs|
+msnzb --n 65536|MSNZB 32, d=8|1832.5 B|1666 B / 29.5 µs|
+exp $M --n 65536|exp (16,12)→(16,12)|2120 B|2004 B / 19.8 µs|
+sigmoid $M --n 65536|sigmoid (16,12)→(16,12)|4880 B|4430 B / 36 µs|
+tanh $M --n 65536|tanh (16,12)→(16,12)|–|4383 B / 37 µs|
+rsqrt $M --n 65536|rsqrt (16,12)→(16,12)|6000 B|5701 B / 48 µs|
+EOF
+    echo
+    exit 0
 fi
 # Scaling study over emulated LAN/WAN links (network namespaces: root only;
 # only on request).  The op is SCALE_OP/SCALE_ARGS/SCALE_N (tools/netem/scale.sh).

@@ -267,6 +267,10 @@ slice(const sr_world *W, size_t B, size_t *off, size_t *len)
     *len = B * (r + 1) / R - *off;
 }
 
+/* Samples per lane and chunk: bounds the activations in memory (kws: about
+ * 256 x 99 x 100 x 8 bytes per tensor). */
+#define INFER_CHUNK_PER_LANE 256
+
 /* Run the rank's slice in chunks (progress between them). */
 static int
 run_slice(party *p, const sr_lanes *ls, const sr_fastgrnn_sec *S, size_t off,
@@ -284,12 +288,14 @@ run_slice(party *p, const sr_lanes *ls, const sr_fastgrnn_sec *S, size_t off,
     sr_progress pg;
     sr_progress_start(&pg, "inference", len,
                       p->o->c.quiet || p->who != SR_CLIENT || p->W->rank != 0);
-    /* Chunks of a tenth (progress), but at least 8 samples per lane (each
-     * chunk costs the full round count of one inference).  Both parties
-     * cut identically: len and the lane count agree. */
-    size_t chunk = (len + 9) / 10;
-    if (chunk < 8 * (size_t)ls->count)
-        chunk = 8 * (size_t)ls->count;
+    /* All samples of the slice advance together (DESIGN s2), so a chunk
+     * costs the round count of one inference whatever its size; chunks only
+     * bound memory (INFER_CHUNK_PER_LANE samples per lane at a time) and
+     * pace the progress line.  Both parties cut identically: len and the
+     * lane count agree. */
+    size_t chunk = INFER_CHUNK_PER_LANE * (size_t)ls->count;
+    if (chunk > len)
+        chunk = len > 0 ? len : 1;
     int rc = SR_OK;
     for (size_t done = 0; done < len && rc == SR_OK; done += chunk) {
         const size_t n = len - done < chunk ? len - done : chunk;

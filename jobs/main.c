@@ -8,10 +8,42 @@
 #include "engine/common.h"
 #include "jobs/bench.h"
 #include "jobs/eval.h"
+#include "jobs/heads_cmd.h"
 #include "jobs/infer.h"
 #include "jobs/internal.h"
 #include "jobs/plain.h"
 #include "jobs/ulp_cmd.h"
+
+/*
+ * 1 when `demo --model V` names the head-counting model: "heads", or a
+ * directory whose model.json declares type "rnnpool-heads".  Anything else
+ * goes to the FastGRNN demo, which reports bad models itself.
+ */
+static int
+demo_is_heads(int argc, char **argv)
+{
+    const char *v = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
+            v = argv[i + 1];
+        else if (strncmp(argv[i], "--model=", 8) == 0)
+            v = argv[i] + 8;
+    }
+    if (v == NULL)
+        return 0;
+    if (strcmp(v, "heads") == 0)
+        return 1;
+    char path[4096], buf[65536];
+    if (snprintf(path, sizeof path, "%s/model.json", v) >= (int)sizeof path)
+        return 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = 0;
+    return strstr(buf, "\"rnnpool-heads\"") != NULL;
+}
 
 static void
 usage(FILE *f)
@@ -48,7 +80,9 @@ main(int argc, char **argv)
     if (strcmp(cmd, "bench") == 0)
         return sr_bench_main(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
-        return sr_cmd_demo_model(argc - 1, argv + 1);
+        return demo_is_heads(argc - 1, argv + 1)
+                   ? sr_cmd_demo_heads(argc - 1, argv + 1)
+                   : sr_cmd_demo_model(argc - 1, argv + 1);
     if (strcmp(cmd, "server") == 0)
         return sr_cmd_server(argc - 1, argv + 1);
     if (strcmp(cmd, "client") == 0)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobs/model_heads.h"
+
 static const char *const role_names[SR_ROLE_COUNT] = {
     "W",      "W1",       "W2",   "U",    "U1",   "U2",
     "b_gate", "b_update", "fc_W", "fc_b", "mean", "std",
@@ -329,10 +331,13 @@ parse_model(sr_model *m, const json_t *root, const char *dir, const char *mjson,
                      "expected \"%s\", found \"%s\"", SR_MODEL_FORMAT, s);
     if ((rc = get_str(root, "type", &s, mjson, err, errlen)) != SR_OK)
         return rc;
-    if (strcmp(s, "rnnpool-heads") == 0)
-        return mfail(err, errlen, SR_EUSAGE, mjson, "type",
-                     "\"rnnpool-heads\" is not supported yet (supported: "
-                     "\"fastgrnn\")");
+    if (strcmp(s, "rnnpool-heads") == 0) {
+        m->heads = calloc(1, sizeof *m->heads);
+        if (m->heads == NULL)
+            return SR_ENOMEM;
+        m->type = SR_MODEL_RNNPOOL_HEADS;
+        return sr_heads_model_parse(m->heads, root, dir, mjson, err, errlen);
+    }
     if (strcmp(s, "fastgrnn") != 0)
         return mfail(err, errlen, SR_EUSAGE, mjson, "type",
                      "expected \"fastgrnn\" or \"rnnpool-heads\", found "
@@ -410,9 +415,9 @@ parse_model(sr_model *m, const json_t *root, const char *dir, const char *mjson,
     return SR_OK;
 }
 
-/* see model.h */
-int
-sr_model_load(sr_model *m, const char *dir, char *err, size_t errlen)
+/* sr_model_load (any = 0) and sr_model_load_any (any = 1). */
+static int
+model_load(sr_model *m, const char *dir, char *err, size_t errlen, int any)
 {
     SR_REQUIRE(m != NULL && dir != NULL);
     memset(m, 0, sizeof *m);
@@ -434,10 +439,28 @@ sr_model_load(sr_model *m, const char *dir, char *err, size_t errlen)
         rc = parse_model(m, root, dir, mjson, err, errlen);
         json_decref(root);
     }
+    if (rc == SR_OK && !any && m->type != SR_MODEL_FASTGRNN)
+        rc = mfail(err, errlen, SR_EUSAGE, mjson, "type",
+                   "\"rnnpool-heads\" is not supported by this command yet "
+                   "(sirnn demo --model heads runs it)");
     free(mjson);
     if (rc != SR_OK)
         sr_model_clear(m);
     return rc;
+}
+
+/* see model.h */
+int
+sr_model_load(sr_model *m, const char *dir, char *err, size_t errlen)
+{
+    return model_load(m, dir, err, errlen, 0);
+}
+
+/* see model.h */
+int
+sr_model_load_any(sr_model *m, const char *dir, char *err, size_t errlen)
+{
+    return model_load(m, dir, err, errlen, 1);
 }
 
 /* see model.h */
@@ -446,6 +469,10 @@ sr_model_clear(sr_model *m)
 {
     if (m == NULL)
         return;
+    if (m->heads != NULL) {
+        sr_heads_model_clear(m->heads);
+        free(m->heads);
+    }
     for (int r = 0; r < SR_ROLE_COUNT; r++)
         sr_npy_clear(&m->w[r]);
     if (m->fixed_point != NULL)

@@ -39,7 +39,13 @@
 #define SR_MODEL_NAME_MAX 64        /* name: 1..63 printable ASCII chars */
 #define SR_MODEL_DIM_MAX (1u << 20) /* bound on every dimension */
 
-typedef enum { SR_MODEL_FASTGRNN = 1 } sr_model_type;
+typedef enum {
+    SR_MODEL_FASTGRNN = 1,
+    SR_MODEL_RNNPOOL_HEADS = 2 /* jobs/model_heads.h, loaded by
+                                  sr_model_load_any only */
+} sr_model_type;
+
+struct sr_heads_model;
 
 /* Weight roles of a FastGRNN, in the order the weights are listed. */
 typedef enum {
@@ -73,6 +79,8 @@ typedef struct sr_model {
     double zeta, nu;
     sr_npy w[SR_ROLE_COUNT];
     json_t *fixed_point;
+    struct sr_heads_model *heads; /* type SR_MODEL_RNNPOOL_HEADS: the
+                                     model (owned), else NULL */
 } sr_model;
 
 /* "W", "b_gate", ... as in model.json. */
@@ -86,6 +94,17 @@ const char *sr_model_role_name(sr_model_role role);
  */
 SR_NODISCARD int sr_model_load(sr_model *m, const char *dir, char *err,
                                size_t errlen);
+
+/*
+ * The same for any model type: "fastgrnn" as above, "rnnpool-heads" into
+ * m->heads (sr_heads_model_parse; the FastGRNN fields stay zero).
+ * sr_model_load itself accepts only "fastgrnn" (every command but the
+ * heads demo): an "rnnpool-heads" model gives SR_EUSAGE and the one line
+ * "sirnn: <dir>/model.json: type: \"rnnpool-heads\" is not supported by
+ * this command yet (sirnn demo --model heads runs it)".
+ */
+SR_NODISCARD int sr_model_load_any(sr_model *m, const char *dir, char *err,
+                                   size_t errlen);
 
 /* Frees the weights and the fixed_point reference; idempotent. */
 void sr_model_clear(sr_model *m);

@@ -89,8 +89,8 @@ cost_exp_stage(sr_cost *C, const sr_math_plan *P, int round)
     unsigned ew[SR_MATH_MAX_DIGITS];
     if (P->ndig > 1)
         add(C, sr_cost_digdec(P->bw_z, P->d), "DigDec(%u, %u)", P->bw_z, P->d);
-    if (P->signed_top)
-        add(C, sr_cost_lut(P->dw[top], 1), "LUT b = MSB (2^%u x 1)",
+    if (P->signed_top) /* one OT with the top digit's exp LUT (lut2) */
+        add(C, (uint64_t)1 << P->dw[top], "LUT b = MSB (+2^%u x 1, fused)",
             P->dw[top]);
     for (unsigned j = 0; P->signed_top && j < top; j++)
         add(C, sr_cost_mux(P->dw[j]), "MUX(%u) digit %u", P->dw[j], j);
@@ -125,10 +125,44 @@ cost_segment(sr_cost *C, const sr_math_plan *P, unsigned l_idx)
             P->s_f - P->g);
     add(C, sr_cost_lut(P->gi, wa), "LUT a (2^%u x %u)", P->gi, wa);
     if (P->w_dl > 0) {
-        add(C, sr_cost_lut(P->gi, wb), "LUT b (2^%u x %u)", P->gi, wb);
+        if (wa + wb <= 64) /* one OT with a (protocols/lut2.h) */
+            add(C, ((uint64_t)1 << P->gi) * wb, "LUT b (+2^%u x %u, fused)",
+                P->gi, wb);
+        else
+            add(C, sr_cost_lut(P->gi, wb), "LUT b (2^%u x %u)", P->gi, wb);
         add(C, sr_cost_umult_star(wb, P->w_dl + 1), "*UMult %ux%u b*delta", wb,
             P->w_dl + 1);
     }
+}
+
+/* The iteration (t = 1): the blocks of iterate_run in math/secure.c. */
+static void
+cost_iterate(sr_cost *C, const sr_math_plan *P)
+{
+    unsigned M = P->s_f, nk = M + 1, Q = P->Q, E = P->E, K = P->K, w1;
+    add(C, sr_cost_tr(P->W, P->S - Q), "TR(%u, %u) r0", P->W, P->S - Q);
+    add(C, sr_cost_umult_star(nk, Q + 2), "*UMult %ux%u m r0", nk, Q + 2);
+    if (P->fn == SR_MATH_RECIP) {
+        add(C, sr_cost_tr(M + Q + 2, M + Q - E), "TR(%u, %u) e", M + Q + 2,
+            M + Q - E);
+        w1 = Q + E + 2;
+    } else {
+        add(C, sr_cost_tr(M + Q + 2, M + Q - K), "TR(%u, %u) m r0",
+            M + Q + 2, M + Q - K);
+        add(C, sr_cost_umult_star(K + 2, Q + 2), "*UMult %ux%u m r0^2", K + 2,
+            Q + 2);
+        add(C, sr_cost_mux(K + Q + 3), "MUX(%u) 2^q", K + Q + 3);
+        add(C, sr_cost_tr(K + Q + 3, K + Q - E), "TR(%u, %u) e", K + Q + 3,
+            K + Q - E);
+        w1 = Q + E + 3;
+    }
+    unsigned wp = Q + 2 + P->w_eb;
+    add(C, sr_cost_umult_star(Q + 2, P->w_eb), "*UMult %ux%u r0 (e + bias)",
+        Q + 2, P->w_eb);
+    add(C, sr_cost_zext_star(wp, w1), "*ZExt(%u, %u)", wp, w1);
+    add(C, sr_cost_zext_star(Q + 2, w1), "*ZExt(%u, %u) r0", Q + 2, w1);
+    unsigned s1 = P->fn == SR_MATH_RECIP ? Q + E : Q + E + 1;
+    add(C, sr_cost_tr(w1, s1 - P->R), "TR(%u, %u) r", w1, s1 - P->R);
 }
 
 void
@@ -181,10 +215,12 @@ sr_math_cost(sr_cost *C, const sr_math_plan *P)
         add(C, sr_cost_umult_star(bwx, P->nk + 1), "*UMult %ux%u normalise",
             bwx, P->nk + 1);
         cost_segment(C, P, P->nk);
-        add(C, sr_cost_umult_star(P->W, P->wP + 1), "*UMult %ux%u scale", P->W,
-            P->wP + 1);
-        add(C, sr_cost_tr(P->W + P->wP, (unsigned)((int)P->S - P->c_min)),
-            "TR(%u, %d) round", P->W + P->wP, (int)P->S - P->c_min);
+        if (P->t)
+            cost_iterate(C, P);
+        add(C, sr_cost_umult_star(P->Wf, P->wP + 1), "*UMult %ux%u scale",
+            P->Wf, P->wP + 1);
+        add(C, sr_cost_tr(P->Wf + P->wP, (unsigned)((int)P->Sf - P->c_min)),
+            "TR(%u, %d) round", P->Wf + P->wP, (int)P->Sf - P->c_min);
         if (P->wY < bwy)
             add(C, sr_cost_zext_star(P->wY, bwy), "*ZExt(%u, %u)", P->wY, bwy);
         break;

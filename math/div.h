@@ -22,7 +22,8 @@
  *      [v < min] = MSB(v - min), y = v + o_hi (max - v) + o_lo (min - v)
  *                                                      MSB x2, MUX x2
  * All intermediate widths must fit 64 bits (SR_REQUIRE in
- * sr_div_plan_make): fine for 16-bit formats, not for 32 / 32 / 32.
+ * sr_div_plan_make): fine for 16-bit formats, not for 32 / 32 / 32.  The
+ * reciprocal here is never iterated (the plan sets SR_MATH_NO_ITER).
  */
 #ifndef SR_MATH_DIV_H
 #define SR_MATH_DIV_H

@@ -86,6 +86,13 @@
  *   2^(-q/2) u^(-1/2), and c_k = s_y - (k - s_x - q_k)/2.  p =
  *   min(bw_y, s_y + 3), g = ceil((p - 3)/2) <= 7.
  *
+ * Iteration (general reciprocal and rsqrt with p > 19, plan t = 1): the
+ *   LUT aims at 20 bits, then one Goldschmidt step r0 (1 + e), e = 1 -
+ *   m r0 (reciprocal) or one Newton step r0 (1 + e/2), e = 1 - 2^q m r0^2
+ *   (rsqrt) gives r at scale R = bw_y - 1 (floored, r < 1), which step 4
+ *   uses in place of r_full (scale R, R + 1 bits).  Blocks and widths:
+ *   iterate_one in mathfn_plain.c, docs/math.md "Iterations".
+ *
  * Division num / den: math/div.h (general reciprocal of den, a signed
  * product, a rounding TR and a clamp).
  *

@@ -150,6 +150,71 @@ recip_unit_one(const sr_math_plan *P, const sr_math_tab *T, uint64_t x)
     return fit_unsigned(yp, P->W - shift, P->fy.bw);
 }
 
+/*
+ * The iteration (t = 1) on r_full: r at scale R, R + 1 bits (r < 1).
+ *   reciprocal (Goldschmidt):
+ *     r0 = TR(r_full, W, S - Q)                      (Q + 2 bits)    TR
+ *     e  = 2^(M+Q) - m r0 over M + Q + 2 bits (signed)          *UMult
+ *     e' = TR(e, M + Q + 2, M + Q - E)               (E + 2 bits)    TR
+ *     r1 = r0 2^E + r0 e' over Q + E + 2 bits (scale Q + E)
+ *                                               *UMult, *ZExt x2 (below)
+ *   rsqrt (Newton, a = 2^q m):
+ *     w  = TR(m r0, M + Q + 2, M + Q - K)            (K + 2 bits) *UMult, TR
+ *     u  = w r0 over K + Q + 3 bits; u' = u + q u (= 2^q m r0^2) *UMult, MUX
+ *     e  = 2^(K+Q) - u'; e' = TR(e, K + Q + 3, K + Q - E)           TR
+ *     r1 = r0 2^(E+1) + r0 e' over Q + E + 3 bits (scale Q + E + 1)
+ *                                               *UMult, *ZExt x2 (below)
+ *   r = TR(r1 - nbias, ., scale(r1) - R) reduced to R + 1 bits       TR
+ * r0 e' is computed as r0 (e' + 2^(E-10)) - r0 2^(E-10): the biased e' is
+ * positive and below 2^(E-9) (|e| < 2^-10 by far), so it is reduced to
+ * w_eb = E - 8 bits (top bit 0), the product is a *UMult over Q + E - 6
+ * bits, *ZExt to the width of r1, and r0 is *ZExt there too (the
+ * constant multiple is then local).  Same integer as SMult(r0, e').
+ */
+static uint64_t
+r0_times_e(const sr_math_plan *P, uint64_t r0, uint64_t et, unsigned wet,
+           unsigned sh, unsigned w1)
+{
+    unsigned Q = P->Q, E = P->E, wp = Q + 2 + P->w_eb;
+    uint64_t bias = pow2(E - 10);
+    uint64_t eb = sr_fxp_reduce((et + bias) & sr_mask(wet), wet, P->w_eb);
+    uint64_t prod = sr_fxp_zext(sr_fxp_umult(r0, Q + 2, eb, P->w_eb, wp), wp,
+                                w1);
+    uint64_t r0w = sr_fxp_zext(r0, Q + 2, w1);
+    /* r1 = r0 2^sh + r0 e' = r0 (2^sh - bias) + r0 (e' + bias) */
+    return (r0w * (pow2(sh) - bias) + prod) & sr_mask(w1);
+}
+static uint64_t
+iterate_one(const sr_math_plan *P, uint64_t rf, uint64_t m, unsigned q)
+{
+    unsigned M = P->s_f, nk = M + 1, Q = P->Q, E = P->E, K = P->K;
+    uint64_t r0 = sr_fxp_tr(rf, P->W, P->S - Q);
+    uint64_t r1;
+    unsigned w1, s1;
+    if (P->fn == SR_MATH_RECIP) {
+        unsigned we = M + Q + 2;
+        uint64_t e = (pow2(M + Q) - sr_fxp_umult(m, nk, r0, Q + 2, we)) &
+                     sr_mask(we);
+        uint64_t et = sr_fxp_tr(e, we, M + Q - E);
+        w1 = Q + E + 2;
+        s1 = Q + E;
+        r1 = r0_times_e(P, r0, et, E + 2, E, w1);
+    } else {
+        unsigned wm = M + Q + 2, wu = K + Q + 3;
+        uint64_t w = sr_fxp_tr(sr_fxp_umult(m, nk, r0, Q + 2, wm), wm,
+                               M + Q - K);
+        uint64_t u = sr_fxp_umult(w, K + 2, r0, Q + 2, wu);
+        u = (u + sr_fxp_mux(q, u, wu)) & sr_mask(wu);
+        uint64_t e = (pow2(K + Q) - u) & sr_mask(wu);
+        uint64_t et = sr_fxp_tr(e, wu, K + Q - E);
+        w1 = Q + E + 3;
+        s1 = Q + E + 1;
+        r1 = r0_times_e(P, r0, et, E + 3, E + 1, w1);
+    }
+    uint64_t r = sr_fxp_tr(r1 - P->nbias, w1, s1 - P->R);
+    return r & sr_mask(P->Wf);
+}
+
 static uint64_t
 normalised_one(const sr_math_plan *P, const sr_math_tab *T, uint64_t x)
 {
@@ -177,9 +242,11 @@ normalised_one(const sr_math_plan *P, const sr_math_tab *T, uint64_t x)
                        : top & sr_mask(P->g);
     uint64_t delta = m & sr_mask(P->w_dl); /* local reduce */
     uint64_t r = segment_stage(P, T, idx, delta);
-    /* 4. y = RN(r_full * P / 2^(S - c_min)) + sat */
-    unsigned wp = P->W + P->wP, shift = (unsigned)((int)P->S - P->c_min);
-    uint64_t prod = sr_fxp_umult(r, P->W, Pk, P->wP, wp);
+    if (P->t) /* 3'. one iteration */
+        r = iterate_one(P, r, m, q);
+    /* 4. y = RN(r * P / 2^(Sf - c_min)) + sat */
+    unsigned wp = P->Wf + P->wP, shift = (unsigned)((int)P->Sf - P->c_min);
+    uint64_t prod = sr_fxp_umult(r, P->Wf, Pk, P->wP, wp);
     uint64_t yv = sr_fxp_tr(prod + pow2(shift - 1), wp, shift);
     yv = fit_unsigned(yv, P->wY, bwy);
     return (yv + sat) & sr_mask(bwy);

@@ -164,16 +164,52 @@ plan_normalise(sr_math_plan *P)
     if (!have)
         P->c_min = P->c_max = 0;
     P->wP = (unsigned)(P->c_max - P->c_min + 1);
-    SR_REQUIRE(P->W + P->wP <= 64);
-    SR_REQUIRE((int)P->S - P->c_min >= 1);
-    P->wY = (unsigned)((int)P->W + (int)P->wP - ((int)P->S - P->c_min));
+    SR_REQUIRE(P->Wf + P->wP <= 64);
+    SR_REQUIRE((int)P->Sf - P->c_min >= 1);
+    P->wY = (unsigned)((int)P->Wf + (int)P->wP - ((int)P->Sf - P->c_min));
+}
+
+/*
+ * One iteration after the segment LUT (t = 1), for outputs beyond the
+ * LUT's ~19 bits: r0 = TR(r_full) at Q = 22 (error < 2^-19), e = 1 - m r0
+ * (reciprocal, Goldschmidt: r1 = r0 (1 + e)) or e = 1 - 2^q m r0^2
+ * (rsqrt, Newton: r1 = r0 (1 + e/2)), e truncated to scale E = 36, so
+ * |r1 - f| < 2^-34; r = floor((r1 - nbias) / 2^(.)) at R = bw_y - 1 (so
+ * r < 1: the largest output position cannot overflow).
+ */
+static void
+plan_iterate(sr_math_plan *P, int rsqrt)
+{
+    unsigned M = P->s_f; /* m at scale M, nk = M + 1 bits */
+    P->t = 1;
+    P->Q = 22;
+    /* (narrow inputs: m r0 is exact at scale M + Q already) */
+    P->E = M + P->Q < 36 ? M + P->Q : 36;
+    P->K = M + P->Q < 38 ? M + P->Q : 38;
+    P->R = P->fy.bw - 1u;
+    /* |e| < 2^-16 (LUT error < 2^-18): e' + 2^(E-10) lies in (0, 2^(E-9)),
+     * so r0 e' is an unsigned *UMult with E - 8 bits minus r0 2^(E-10) */
+    SR_REQUIRE(P->E >= 12);
+    /* the LUT must be good to < 2^-10 for that (and to ~2^-17 for the
+     * precision): g >= 6 index bits, or an exact LUT */
+    SR_REQUIRE(P->g >= 6 || P->g == P->s_f);
+    P->w_eb = P->E - 8;
+    SR_REQUIRE(P->S >= P->Q && P->W - (P->S - P->Q) == P->Q + 2);
+    SR_REQUIRE(M + P->Q + 2 <= 64);
+    SR_REQUIRE(P->Q + P->E >= P->R);
+    /* rsqrt: w1 = TR(m r0) at K errs below by < 2^-K, which raises e by
+     * < 2^(1-K) and r1 by < 2^-K: in units of r1's scale Q + E + 1,
+     * 2^(Q + E + 1 - K); twice that keeps r1 - nbias <= f */
+    P->nbias = rsqrt ? (uint64_t)1 << (P->Q + P->E + 2 - P->K) : 1;
+    P->Wf = P->R + 1;
+    P->Sf = P->R;
 }
 
 void
 sr_math_plan_make(sr_math_plan *P, sr_mathfn fn, sr_fx fy, sr_fx fx,
                   const sr_math_params *params)
 {
-    static const sr_math_params none = {0, 0, 0, 0};
+    static const sr_math_params none = {0, 0, 0, 0, 0};
     if (params == NULL)
         params = &none;
     SR_REQUIRE(P != NULL);
@@ -236,10 +272,23 @@ sr_math_plan_make(sr_math_plan *P, sr_mathfn fn, sr_fx fy, sr_fx fx,
         SR_REQUIRE(fx.bw >= 4);
         unsigned G = params->guard ? params->guard : 2;
         unsigned p = rs ? (fy.bw < s_y + 3 ? fy.bw : s_y + 3) : fy.bw;
-        plan_recip_stage(P, fx.bw - 2u, p, params->g, G, rs);
+        unsigned t = params->t ? params->t : (p > 19 ? 1 : 0);
+        if (params->flags & SR_MATH_NO_ITER)
+            t = 0;
+        SR_REQUIRE(t <= 1);
+        /* t = 1: the LUT aims at 20 bits, the iteration at p */
+        plan_recip_stage(P, fx.bw - 2u, t ? 20 : p, params->g, G, rs);
+        P->Wf = P->W;
+        P->Sf = P->S;
+        if (t) {
+            P->cap_a = (uint64_t)1 << P->s_w; /* r0 <= 1 */
+            plan_iterate(P, rs);
+        }
         /* The MSNZB position whose outputs reach 2^(bw_y - 1) must not
          * round up past the largest value: cap r below 1 - 2^-bw_y. */
-        if (P->s_w >= fy.bw)
+        if (t)
+            ;
+        else if (P->s_w >= fy.bw)
             P->cap_a =
                 ((uint64_t)1 << P->s_w) - ((uint64_t)1 << (P->s_w - fy.bw)) - 1;
         else
@@ -510,7 +559,13 @@ sr_div_plan_make(sr_div_plan *P, sr_fx fy, sr_fx fn, sr_fx fd,
 {
     SR_REQUIRE(P != NULL && fn.bw >= 2 && fn.bw <= 64);
     memset(P, 0, sizeof *P);
-    sr_math_plan_make(&P->R, SR_MATH_RECIP, fy, fd, params);
+    /* the division's rounded reciprocal reads r_full: no iteration */
+    sr_math_params prm = {0, 0, 0, 0, 0};
+    if (params != NULL)
+        prm = *params;
+    prm.flags |= SR_MATH_NO_ITER;
+    prm.t = 0;
+    sr_math_plan_make(&P->R, SR_MATH_RECIP, fy, fd, &prm);
     SR_REQUIRE(P->R.normalise);
     P->fn = fn;
     P->fd = fd;

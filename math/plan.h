@@ -30,20 +30,24 @@ typedef enum {
 
 /* Flags of sr_math_params. */
 #define SR_MATH_UNIT_RANGE 1u /* recip: x is known to lie in [1, 2) */
+#define SR_MATH_NO_ITER 2u    /* recip / rsqrt: force t = 0 iterations */
 
 /*
  * Overridable parameters; 0 means "choose by the rule" (docs/math.md):
  *   d  digit size of the exp digit decomposition            (rule: 8)
  *   g  index bits of the reciprocal / rsqrt segment LUT      (rule below)
  *   guard  extra fraction bits of the intermediates          (rule below)
- * Iterations (Goldschmidt / Newton) are not needed with the first-order
- * (linear) LUT for outputs up to ~18 fraction bits, so t = 0 always here.
+ *   t  iterations of the general reciprocal / rsqrt after the segment
+ *      LUT (rule: 0 when the target p <= 19 bits -- the first-order LUT
+ *      gives about 2g + 3 bits -- else 1: one Goldschmidt step for 1/m,
+ *      one Newton step for 1/sqrt; SR_MATH_NO_ITER forces 0; at most 1)
  */
 typedef struct sr_math_params {
     unsigned d;
     unsigned g;
     unsigned guard;
     unsigned flags;
+    unsigned t;
 } sr_math_params;
 
 #define SR_MATH_MAX_DIGITS 16
@@ -96,6 +100,16 @@ typedef struct sr_math_plan {
     int c_min, c_max; /* exponents of the nontrivial k: y = r * 2^c_k */
     unsigned wP;      /* width of the power-of-two multiplier P_k */
     unsigned wY;      /* width of the rounded product, before fitting bw_out */
+
+    /* iterations (normalised recip / rsqrt, t = 1; math/mathfn.h):
+     * r0 = TR(r_full) at scale Q (Q + 2 bits); e at scale E; rsqrt's
+     * m r0 at scale K; the result r at scale R = bw_y - 1, floored after
+     * subtracting nbias units.  The final scaling reads r as Wf bits at
+     * scale Sf (t = 0: r_full, W and S). */
+    unsigned t, Q, E, K, R;
+    unsigned w_eb;  /* width of the biased e' + 2^(E - 10) (top bit 0) */
+    uint64_t nbias;
+    unsigned Wf, Sf;
 } sr_math_plan;
 
 /*

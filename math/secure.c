@@ -13,6 +13,7 @@
 #include "protocols/digdec.h"
 #include "protocols/ext.h"
 #include "protocols/lut.h"
+#include "protocols/lut2.h"
 #include "protocols/b2a.h"
 #include "protocols/mill.h"
 #include "protocols/msnzb.h"
@@ -87,6 +88,9 @@ exp_tree(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
 
     for (unsigned j = 0; j < nd && rc == SR_OK; j++) { /* 3. LUTs */
         ew[j] = P->wt[j] + 1; /* entries < 2^wt: top bit known 0 */
+        /* signed_top: the top digit's entry came with b (sr_lut2) */
+        if (P->signed_top && j + 1 == nd)
+            continue;
         rc = sr_lut(L, n, w->e + j * n, w->dig + j * n, P->dw[j], T->exp[j],
                     ew[j]);
     }
@@ -180,8 +184,11 @@ segment_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
     }
     unsigned wa = W - P->sh, wb = W - (wdl + 1);
     SR_REQUIRE(wa >= P->w_a && wb >= P->w_b);
-    rc = sr_lut(L, n, ta, idx, P->gi, T->a, wa);
-    if (rc == SR_OK && wdl > 0)
+    if (wdl > 0 && wa + wb <= 64) /* a and b in one OT */
+        rc = sr_lut2(L, n, ta, tb, idx, P->gi, T->a, T->b, wa, wb);
+    else
+        rc = sr_lut(L, n, ta, idx, P->gi, T->a, wa);
+    if (rc == SR_OK && wdl > 0 && wa + wb > 64)
         rc = sr_lut(L, n, tb, idx, P->gi, T->b, wb);
     if (rc == SR_OK && wdl > 0)
         rc = sr_mult_msb(L, n, tb, tb, dl, w->zero, w->zero, wb, wdl + 1, W,
@@ -238,8 +245,10 @@ expfam_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
     uint64_t Tb[256];
     for (unsigned v = 0; v < (1u << P->dw[top]); v++)
         Tb[v] = T->sign[v];
+    /* b and the top digit's exp entry (exp_tree skips that LUT) */
     if (rc == SR_OK)
-        rc = sr_lut(L, n, w.t3, w.dig + top * n, P->dw[top], Tb, 1);
+        rc = sr_lut2(L, n, w.t3, w.e + top * n, w.dig + top * n, P->dw[top],
+                     Tb, T->exp[top], 1, P->wt[top] + 1);
     for (size_t k = 0; k < n && rc == SR_OK; k++)
         w.b[k] = (uint8_t)(w.t3[k] & 1);
     for (unsigned j = 0; j < top && rc == SR_OK; j++) {
@@ -323,6 +332,80 @@ recip_unit_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
 }
 
 /*
+ * The iteration (t = 1; math/mathfn_plain.c iterate_one): r (W bits,
+ * r_full) is replaced by r at scale R (Wf bits).  m: nk bits, MSB 1 (x > 0;
+ * for x = 0 the result is multiplied by P = 0 anyway); q: rsqrt's parity
+ * (boolean shares); ex: 3n words of scratch; ones/zero: public MSBs.
+ */
+static int
+iterate_run(sr_lane *L, const sr_math_plan *P, size_t n, uint64_t *r,
+            const uint64_t *m, const uint8_t *q, uint64_t *ex,
+            const uint8_t *ones, const uint8_t *zero)
+{
+    unsigned M = P->s_f, nk = M + 1, Q = P->Q, E = P->E, K = P->K;
+    uint64_t *r0 = ex, *a = ex + n, *b = ex + 2 * n;
+    unsigned w1, s1, sh, wet;
+    int rc = sr_trunc_reduce(L, n, r0, r, P->W, P->S - Q); /* Q + 2 bits */
+    if (P->fn == SR_MATH_RECIP) {
+        unsigned we = M + Q + 2;
+        /* e = 2^(M+Q) - m r0 (signed, small) */
+        if (rc == SR_OK)
+            rc = sr_mult_msb(L, n, a, m, r0, ones, zero, nk, Q + 2, we, PUB0);
+        sr_share_neg(n, a, a, we);
+        sr_share_add_const(L, n, a, a, pow2(M + Q), we);
+        if (rc == SR_OK) /* e' at scale E, E + 2 bits */
+            rc = sr_trunc_reduce(L, n, a, a, we, M + Q - E);
+        w1 = Q + E + 2;
+        s1 = Q + E;
+        sh = E;
+        wet = E + 2;
+    } else {
+        unsigned wm = M + Q + 2, wu = K + Q + 3;
+        /* w = TR(m r0) at scale K (K + 2 bits, top bit 0) */
+        if (rc == SR_OK)
+            rc = sr_mult_msb(L, n, a, m, r0, ones, zero, nk, Q + 2, wm, PUB0);
+        if (rc == SR_OK)
+            rc = sr_trunc_reduce(L, n, a, a, wm, M + Q - K);
+        /* u = w r0; u' = u + q u = 2^q m r0^2 */
+        if (rc == SR_OK)
+            rc = sr_mult_msb(L, n, b, a, r0, zero, zero, K + 2, Q + 2, wu,
+                             PUB0);
+        if (rc == SR_OK)
+            rc = sr_mux(L, n, a, q, b, wu);
+        sr_share_add(n, b, b, a, wu);
+        /* e = 2^(K+Q) - u', e' at scale E (E + 3 bits) */
+        sr_share_neg(n, b, b, wu);
+        sr_share_add_const(L, n, b, b, pow2(K + Q), wu);
+        if (rc == SR_OK)
+            rc = sr_trunc_reduce(L, n, a, b, wu, K + Q - E);
+        w1 = Q + E + 3;
+        s1 = Q + E + 1;
+        sh = E + 1; /* r0 e' = r0 e/2 at scale Q + E + 1 */
+        wet = E + 3;
+    }
+    /* r0 e' = r0 (e' + bias) - r0 bias: e' + bias in (0, 2^(w_eb - 1)) */
+    unsigned web = P->w_eb, wp = Q + 2 + web;
+    uint64_t bias = pow2(E - 10);
+    sr_share_add_const(L, n, a, a, bias, wet);
+    reduce(n, a, web);
+    if (rc == SR_OK)
+        rc = sr_mult_msb(L, n, b, r0, a, zero, zero, Q + 2, web, wp, PUB0);
+    if (rc == SR_OK)
+        rc = sr_ext_zero(L, n, b, b, zero, wp, w1, SR_MSB_PUBLIC);
+    if (rc == SR_OK) /* r0 in the ring of r1, so r0 c is local */
+        rc = sr_ext_zero(L, n, r0, r0, zero, Q + 2, w1, SR_MSB_PUBLIC);
+    if (rc != SR_OK)
+        return rc;
+    /* r1 = r0 (2^sh - bias) + r0 (e' + bias); r = TR(r1 - nbias) */
+    for (size_t k = 0; k < n; k++)
+        b[k] = (r0[k] * (pow2(sh) - bias) + b[k]) & sr_mask(w1);
+    sr_share_add_const(L, n, b, b, (uint64_t)0 - P->nbias, w1);
+    rc = sr_trunc_reduce(L, n, r, b, w1, s1 - P->R);
+    reduce(n, r, P->Wf);
+    return rc;
+}
+
+/*
  * General reciprocal and rsqrt: MSNZB one-hot h of x's low bw_x - 1 bits,
  * one B2A per bit carrying the three linear combinations (adjust, P,
  * sat), m = x adjust in [1, 2), the segment stage, y = RN(r P) + sat.
@@ -341,15 +424,19 @@ normalised_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
     int rc = work_get(L, &w, n, 2);
     if (rc != SR_OK)
         return rc;
-    uint8_t *h = sr_scratch_u8(L, n * nk), *q = sr_scratch_u8(L, n);
+    uint8_t *h = sr_scratch_u8(L, n * nk), *q = sr_scratch_u8(L, 2 * n);
     uint64_t *ha = sr_scratch_u64(L, n * nk);
-    if (h == NULL || q == NULL || ha == NULL) {
+    uint64_t *ex = P->t ? sr_scratch_u64(L, 3 * n) : NULL;
+    if (h == NULL || q == NULL || ha == NULL || (P->t && ex == NULL)) {
+        sr_scratch_release(L, ex);
         sr_scratch_release(L, ha);
         sr_scratch_release(L, q);
         sr_scratch_release(L, h);
         work_put(L, &w);
         return SR_ENOMEM;
     }
+    uint8_t *ones = q + n; /* public MSB 1 of m */
+    memset(ones, 1, n);
     uint64_t *adj = w.dig, *Pk = w.dig + n, *sat = w.e, *m = w.e + n;
     /* 1. one-hot over the low nk bits (x > 0: bit nk is 0) */
     for (size_t k = 0; k < n; k++)
@@ -382,11 +469,14 @@ normalised_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
     if (rc == SR_OK)
         rc = segment_run(L, P, T, n, &w, r, m, nk,
                          P->fn == SR_MATH_RSQRT ? q : NULL);
-    /* 4. y = TR(r P + half, S - c_min) + sat */
-    unsigned wp = P->W + wP, shift = (unsigned)((int)P->S - P->c_min);
+    /* 3'. one iteration: r at scale R */
+    if (rc == SR_OK && P->t)
+        rc = iterate_run(L, P, n, r, m, q, ex, ones, w.zero);
+    /* 4. y = TR(r P + half, Sf - c_min) + sat */
+    unsigned wp = P->Wf + wP, shift = (unsigned)((int)P->Sf - P->c_min);
     if (rc == SR_OK)
-        rc =
-            sr_mult_msb(L, n, r, r, Pk, w.zero, w.zero, P->W, wP + 1, wp, PUB0);
+        rc = sr_mult_msb(L, n, r, r, Pk, w.zero, w.zero, P->Wf, wP + 1, wp,
+                         PUB0);
     sr_share_add_const(L, n, r, r, pow2(shift - 1), wp);
     if (rc == SR_OK)
         rc = sr_trunc_reduce(L, n, m, r, wp, shift);
@@ -394,6 +484,7 @@ normalised_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
         rc = fit_unsigned(L, n, y, m, P->wY, bwy, w.zero);
     if (rc == SR_OK)
         sr_share_add(n, y, y, sat, bwy);
+    sr_scratch_release(L, ex);
     sr_scratch_release(L, ha);
     sr_scratch_release(L, q);
     sr_scratch_release(L, h);
@@ -428,7 +519,7 @@ static int
 run_fn(sr_lane *L, sr_mathfn fn, unsigned flags, size_t n, uint64_t *y,
        sr_fx fy, const uint64_t *x, sr_fx fx)
 {
-    sr_math_params prm = {0, 0, 0, flags};
+    sr_math_params prm = {0, 0, 0, flags, 0};
     sr_math_plan P;
     sr_math_plan_make(&P, fn, fy, fx, &prm);
     sr_math_tab *T = malloc(sizeof *T);

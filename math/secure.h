@@ -11,10 +11,10 @@
  *
  * Blocks, widths and the traffic per instance (Table V model) are listed
  * in math/mathfn.h and docs/math.md; the measured bytes are in
- * docs/math.md too.  Two deviations from the model, both for want of a
- * multi-field LUT in protocols/lut.h: the top-digit LUT's MSB bit and the
- * segment LUT's two fields are separate sr_lut calls (+2 lambda bits each),
- * and the slope field is widened so that b * delta needs no extension.
+ * docs/math.md too.  LUTs on one index are one OT with two separately
+ * masked fields (protocols/lut2.h): the top exp digit with the MSB bit b,
+ * the segment intercept a with the slope b; the slope field is widened so
+ * that b * delta needs no extension.
  *
  * y may alias x.  Both parties make the identical call.  Returns SR_OK,
  * SR_ENOMEM, or the first channel error.

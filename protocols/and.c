@@ -6,6 +6,7 @@
 
 #include "protocols/internal.h"
 #include "protocols/ot.h"
+#include "protocols/ot_stream.h"
 
 /*
  * Triple rows: instance t carries triples 2t and 2t+1.  Alice draws one
@@ -121,10 +122,9 @@ sr_and_with_triples(sr_lane *L, size_t k, uint8_t *z, const uint8_t *x,
     return sr_chan_error(&L->chan);
 }
 
-/* Chunk of ANDs per OT call: bounds the 16-entry message rows (32 MiB). */
-#define AND_CHUNK ((size_t)1 << 19)
-
-/* Scratch of one sr_and call (sized for a full chunk). */
+/* Scratch of one sr_and call (the whole batch: one OT call, so the
+ * rounds do not depend on n; about 8 bytes per AND, plus 8 per triple
+ * row on Bob). */
 struct and_work {
     uint8_t *a, *b, *c, *ef, *pk, *choice;
     uint64_t *buf; /* Alice: message rows; Bob: received values */
@@ -136,6 +136,24 @@ struct and_work {
  * OT's two flights: Bob sends e_B, f_B with his choice code words, Alice
  * sends e_A, f_A after her masked rows.  2 rounds instead of 3.
  */
+/* Alice's triple rows, drawn chunk by chunk for sr_kkot_send_cb. */
+struct and_rows {
+    sr_prg *g;
+    size_t k;
+    uint8_t *a, *b, *c;
+};
+
+static void
+and_rows_fill(void *ctx, size_t t0, size_t r, uint64_t *msg)
+{
+    struct and_rows *q = ctx;
+    size_t kk = 2 * r;
+    if (kk > q->k - 2 * t0)
+        kk = q->k - 2 * t0;
+    sr_triples_alice(q->g, kk, msg, q->a + 2 * t0, q->b + 2 * t0,
+                     q->c + 2 * t0);
+}
+
 static int
 and_alice(sr_lane *L, size_t k, uint8_t *z, const uint8_t *x, const uint8_t *y,
           struct and_work *w)
@@ -143,9 +161,9 @@ and_alice(sr_lane *L, size_t k, uint8_t *z, const uint8_t *x, const uint8_t *y,
     const size_t nb = sr_ceil_div(2 * k, 8);
     /* 1. B -> A: Bob's e, f (2k bits), then his code words */
     sr_chan_recv(&L->chan, w->pk + nb, nb);
-    sr_triples_alice(&L->prg, k, w->buf, w->a, w->b, w->c);
+    struct and_rows q = {&L->prg, k, w->a, w->b, w->c};
     /* 1. B -> A: choice code words; 2. A -> B: masked rows (1-of-16 OT_2) */
-    int rc = sr_kkot_send(L, sr_triple_ots(k), w->buf, 4, 2);
+    int rc = sr_kkot_send_cb(L, sr_triple_ots(k), and_rows_fill, &q, 4, 2);
     if (rc != SR_OK)
         return rc;
     and_mask(k, w->ef, w->pk, x, y, w->a, w->b);
@@ -183,11 +201,11 @@ sr_and(sr_lane *L, size_t n, uint8_t *z, const uint8_t *x, const uint8_t *y)
     SR_REQUIRE(n == 0 || (z != NULL && x != NULL && y != NULL));
     if (n == 0)
         return sr_chan_error(&L->chan);
-    const size_t cap = n < AND_CHUNK ? n : AND_CHUNK;
+    const size_t cap = n;
     const size_t rows = sr_triple_ots(cap), nb = sr_ceil_div(2 * cap, 8);
     struct and_work w;
     uint8_t *bytes = sr_scratch_u8(L, 5 * cap + 2 * nb + rows);
-    w.buf = sr_scratch_u64(L, L->role == SR_ALICE ? 16 * rows : rows);
+    w.buf = sr_scratch_u64(L, L->role == SR_ALICE ? 1 : rows);
     if (bytes == NULL || w.buf == NULL) {
         sr_scratch_release(L, w.buf);
         sr_scratch_release(L, bytes);
@@ -199,15 +217,42 @@ sr_and(sr_lane *L, size_t n, uint8_t *z, const uint8_t *x, const uint8_t *y)
     w.ef = w.c + cap;      /* 2 cap */
     w.pk = w.ef + 2 * cap; /* own packed e, f then the peer's */
     w.choice = w.pk + 2 * nb;
-    int rc = SR_OK;
-    for (size_t off = 0; off < n && rc == SR_OK; off += cap) {
-        size_t k = n - off < cap ? n - off : cap;
-        /* z is written after x, y are read: z may alias x or y. */
-        rc = L->role == SR_ALICE
-                 ? and_alice(L, k, z + off, x + off, y + off, &w)
-                 : and_bob(L, k, z + off, x + off, y + off, &w);
-    }
+    /* z is written after x, y are read: z may alias x or y. */
+    int rc = L->role == SR_ALICE ? and_alice(L, n, z, x, y, &w)
+                                 : and_bob(L, n, z, x, y, &w);
     sr_scratch_release(L, w.buf);
     sr_scratch_release(L, bytes);
+    return rc != SR_OK ? rc : sr_chan_error(&L->chan);
+}
+
+/* see internal.h */
+int
+sr_triples(sr_lane *L, size_t k, uint8_t *a, uint8_t *b, uint8_t *c)
+{
+    SR_REQUIRE(k == 0 || (a != NULL && b != NULL && c != NULL));
+    if (k == 0)
+        return sr_chan_error(&L->chan);
+    const size_t rows = sr_triple_ots(k);
+    int rc;
+    if (L->role == SR_ALICE) {
+        struct and_rows q = {&L->prg, k, a, b, c};
+        /* B -> A: choice code words; A -> B: rows x 16 x 2 bits */
+        rc = sr_kkot_send_cb(L, rows, and_rows_fill, &q, 4, 2);
+    } else {
+        uint8_t *ch = sr_scratch_u8(L, rows);
+        uint64_t *out = sr_scratch_u64(L, rows);
+        if (ch == NULL || out == NULL) {
+            sr_scratch_release(L, out);
+            sr_scratch_release(L, ch);
+            return SR_ENOMEM;
+        }
+        sr_triples_bob_choose(&L->prg, k, ch, a, b);
+        /* B -> A: choice code words; A -> B: rows x 16 x 2 bits */
+        rc = sr_kkot_recv(L, rows, out, ch, 4, 2);
+        if (rc == SR_OK)
+            sr_triples_bob_finish(k, c, out);
+        sr_scratch_release(L, out);
+        sr_scratch_release(L, ch);
+    }
     return rc != SR_OK ? rc : sr_chan_error(&L->chan);
 }

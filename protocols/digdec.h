@@ -9,16 +9,31 @@
  * can feed sr_lut directly.
  *
  * Protocol.  Digit i's shares are the local digit parts plus the carry
- * u_i out of the lower digits: u_1 = w_0 and
- * u_i = w_(i-1) XOR (e_(i-1) AND u_(i-1)), where (w_i, e_i) = Mill&Eq of
- * the local digit parts (carry out and all-ones), one sr_mill_eq call on
- * all n (c-1) lower digits (Alice inputs her part, Bob 2^d - 1 minus his).
- * Then c - 2 sequential ANDs (u_1 needs none) and B2A of u_1..u_(c-1) to
- * their digit widths.
+ * u_i out of the lower digits: u_(i+1) = G[0..i], the prefix "generate"
+ * of the pairs (w_i, e_i) = Mill&Eq of the local digit parts (carry out
+ * and all-ones), one sr_mill_eq call on all n (c-1) lower digits (Alice
+ * inputs her part, Bob 2^d - 1 minus his).  Then one B2A of the c - 1
+ * carries at width d (the last digit's reduced to its width; none for
+ * d = 1).  The carry steps (A = sr_digdec_ands(bw, d) ANDs per element):
+ *   d > 6:  Sklansky prefix, L = ceil(log2 (c-1)) exchanges; the triples
+ *           ride on the Mill&Eq's own 1-of-16 call (no extra round).
+ *           Rounds MillEq + L + 2, MillEq = 2 + ceil(log2 ceil(d / 4)).
+ *   d <= 6: ripple u_(i+1) = w_i XOR e_i u_i (c - 2 steps, the fewest
+ *           ANDs, as the paper and the reference); more than 2 steps: the
+ *           triples from one sr_triples call (2 rounds) and 1 round per
+ *           step, else an sr_and (2 rounds) per step.  MillEq = 2.
+ * sr_digdec_carry_rounds gives the steps' rounds.  Measured (a one-way
+ * flight followed by an exchange merges into one round): bw 16/32/64,
+ * d = 8: 5/7/8 rounds (paper's log d + bw/d + 1: 6/8/12).
  *
- * Traffic: MillEq_d(n (c-1)) + (c-2) AND(n) + B2A_d(n (c-2)) +
- * B2A_(last)(n) (the paper's (c-1)(lambda(d+2) + 15d + 20) counts one more
- * AND).  Rounds: MillEq + 3 (c-2) + B2A.  c = 1 is a copy (no traffic).
+ * Traffic (exact; tests/test_digdec.c re-derives it and checks it is at
+ * most the paper's (c-1)(lambda(d+2) + 15d + 20) bits per element):
+ * d > 6: the Mill&Eq with n A more triple rows' worth (ceil((n (c-1) A'
+ * + n A) / 2) triple rows, A' the tree's ANDs per comparison) in its
+ * 1-of-16 call + 2 ceil(2 k_s / 8) per step (k_s = the step's ANDs) +
+ * B2A_d(n (c-1)); d <= 6: MillEq_d(n (c-1)) + the steps (sr_and each,
+ * or KK(ceil(n A / 2), 4, 2) + openings) + B2A_d(n (c-1)).  c = 1 is a
+ * copy (no traffic).
  * 1 <= d <= 64, 1 <= bw <= 64.  z must not alias x (z has c n entries).
  * Both parties make the identical call.
  */
@@ -36,6 +51,11 @@ sr_digdec_count(unsigned bw, unsigned d)
 {
     return (bw + d - 1) / d;
 }
+
+/* ANDs per element of the carry steps (0 for c <= 2). */
+size_t sr_digdec_ands(unsigned bw, unsigned d);
+/* Rounds of the carry steps (including a separate triple OT). */
+unsigned sr_digdec_carry_rounds(unsigned bw, unsigned d);
 
 SR_NODISCARD int sr_digdec(sr_lane *L, size_t n, uint64_t *z, const uint64_t *x,
                            unsigned bw, unsigned d);

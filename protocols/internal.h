@@ -52,4 +52,32 @@ SR_NODISCARD int sr_and_with_triples(sr_lane *L, size_t k, uint8_t *z,
                                      const uint8_t *a, const uint8_t *b,
                                      const uint8_t *c);
 
+/*
+ * Both parties make k bit triples (a XOR, b XOR, c XOR shares with
+ * c = a b) with one 1-of-16 OT_2 call (Alice sender): 2 rounds, KK(ceil(k
+ * / 2), 4, 2) bytes.  Pair with sr_and_with_triples (1 round per use).
+ */
+SR_NODISCARD int sr_triples(sr_lane *L, size_t k, uint8_t *a, uint8_t *b,
+                            uint8_t *c);
+
+/*
+ * sr_mill_eq (bw > SR_MILL_LEAF_MAX, n > 0) that also makes k extra bit
+ * triples in the same OT call (no extra rounds; the triple rows add
+ * ceil(... / 2) rows to the one 1-of-16 call, see mill.c).
+ */
+SR_NODISCARD int sr_mill_eq_triples(sr_lane *L, size_t n, uint8_t *gt,
+                                    uint8_t *eq, const uint64_t *x,
+                                    unsigned bw, size_t k, uint8_t *a,
+                                    uint8_t *b, uint8_t *c);
+
+/*
+ * sr_digdec for d > SR_MILL_LEAF_MAX, c = ceil(bw / d) >= 2, n > 0, that
+ * also makes k extra bit triples in its Mill&Eq's 1-of-16 call (no
+ * extra round; the call's rows grow by the extra triples' share).
+ */
+SR_NODISCARD int sr_digdec_triples(sr_lane *L, size_t n, uint64_t *z,
+                                   const uint64_t *x, unsigned bw, unsigned d,
+                                   size_t k, uint8_t *a, uint8_t *b,
+                                   uint8_t *c);
+
 #endif

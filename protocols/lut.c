@@ -5,48 +5,48 @@
 #include "protocols/lut.h"
 
 #include "protocols/ot.h"
-
-/* Rows of 2^m messages per OT call: bounds scratch to about 32 MiB. */
-#define LUT_ENTRIES ((size_t)1 << 22)
+#include "protocols/ot_stream.h"
 
 /*
  * The OT sender (Alice for sr_lut, the table owner for sr_lut_private)
  * draws her output share r and offers the table rotated by her index
  * share: M[j] = T[(x_S + j) mod 2^m] - r.  The receiver chooses
- * j = x_R and gets T[x] - r.
+ * j = x_R and gets T[x] - r.  One OT call for the whole batch (rounds
+ * constant in n); the sender's rows are made chunk by chunk.
  */
+struct lut_rows {
+    const uint64_t *x, *T, *r;
+    unsigned m, bw;
+};
+
+static void
+lut_rows_fill(void *ctx, size_t i0, size_t k, uint64_t *msg)
+{
+    const struct lut_rows *q = ctx;
+    const size_t N = (size_t)1 << q->m;
+    const uint64_t mx = sr_mask(q->m), my = sr_mask(q->bw);
+    for (size_t i = 0; i < k; i++) {
+        uint64_t xs = q->x[i0 + i], ri = q->r[i0 + i];
+        uint64_t *row = msg + i * N;
+        for (size_t j = 0; j < N; j++)
+            row[j] = (q->T[(xs + j) & mx] - ri) & my;
+    }
+}
+
 static int
 lut_sender(sr_lane *L, size_t n, uint64_t *y, const uint64_t *x, unsigned m,
            const uint64_t *T, unsigned bw)
 {
-    const size_t N = (size_t)1 << m;
-    const uint64_t mx = sr_mask(m), my = sr_mask(bw);
-    const size_t cap = n < LUT_ENTRIES / N ? n : LUT_ENTRIES / N;
-    /* Both sides cut the batch at the same chunk boundaries. */
-    uint64_t *msg = sr_scratch_u64(L, cap * N);
-    uint64_t *r = sr_scratch_u64(L, cap);
-    if (msg == NULL || r == NULL) {
-        sr_scratch_release(L, r);
-        sr_scratch_release(L, msg);
+    uint64_t *r = sr_scratch_u64(L, n);
+    if (r == NULL)
         return SR_ENOMEM;
-    }
-    int rc = SR_OK;
-    for (size_t off = 0; off < n && rc == SR_OK; off += cap) {
-        size_t k = n - off < cap ? n - off : cap;
-        sr_prg_u64(&L->prg, r, k, bw);
-        for (size_t i = 0; i < k; i++) {
-            uint64_t xs = x[off + i];
-            uint64_t *row = msg + i * N;
-            for (size_t j = 0; j < N; j++)
-                row[j] = (T[(xs + j) & mx] - r[i]) & my;
-        }
-        /* R -> S: choice code words; S -> R: n x 2^m x bw bits */
-        rc = sr_kkot_send(L, k, msg, m, bw);
-        for (size_t i = 0; rc == SR_OK && i < k; i++)
-            y[off + i] = r[i]; /* after the OT: y may alias x */
-    }
+    sr_prg_u64(&L->prg, r, n, bw);
+    struct lut_rows q = {x, T, r, m, bw};
+    /* R -> S: choice code words; S -> R: n x 2^m x bw bits */
+    int rc = sr_kkot_send_cb(L, n, lut_rows_fill, &q, m, bw);
+    for (size_t i = 0; rc == SR_OK && i < n; i++)
+        y[i] = r[i]; /* after the OT: y may alias x */
     sr_scratch_release(L, r);
-    sr_scratch_release(L, msg);
     return rc;
 }
 
@@ -55,19 +55,13 @@ lut_receiver(sr_lane *L, size_t n, uint64_t *y, const uint64_t *x, unsigned m,
              unsigned bw)
 {
     const uint64_t mx = sr_mask(m);
-    /* The same chunks as the sender's: LUT_ENTRIES / 2^m instances. */
-    const size_t cap = n < (LUT_ENTRIES >> m) ? n : (LUT_ENTRIES >> m);
-    uint8_t *c = sr_scratch_u8(L, cap);
+    uint8_t *c = sr_scratch_u8(L, n);
     if (c == NULL)
         return SR_ENOMEM;
-    int rc = SR_OK;
-    for (size_t off = 0; off < n && rc == SR_OK; off += cap) {
-        size_t k = n - off < cap ? n - off : cap;
-        for (size_t i = 0; i < k; i++)
-            c[i] = (uint8_t)(x[off + i] & mx);
-        /* R -> S: choice code words; S -> R: n x 2^m x bw bits */
-        rc = sr_kkot_recv(L, k, y + off, c, m, bw);
-    }
+    for (size_t i = 0; i < n; i++)
+        c[i] = (uint8_t)(x[i] & mx);
+    /* R -> S: choice code words; S -> R: n x 2^m x bw bits */
+    int rc = sr_kkot_recv(L, n, y, c, m, bw);
     sr_scratch_release(L, c);
     return rc;
 }

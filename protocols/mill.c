@@ -4,6 +4,8 @@
  */
 #include "protocols/mill.h"
 
+#include <string.h>
+
 #include "protocols/internal.h"
 #include "protocols/mux.h"
 #include "protocols/ot.h"
@@ -21,8 +23,10 @@
 struct mill_plan {
     unsigned bw, d, m; /* m: bits of the leaf OT (4, or bw if d = 1) */
     unsigned levels;
-    size_t ands[8]; /* ANDs per comparison at each level */
-    size_t A;       /* total ANDs per comparison */
+    size_t ands[8];  /* ANDs per comparison at each level */
+    size_t A;        /* total ANDs per comparison */
+    size_t singles;  /* of them, lone gt ANDs (plain triples) */
+    size_t pairs;    /* gt/eq AND pairs sharing eq_hi (correlated) */
     unsigned flags;
     int want_eq;
 };
@@ -37,11 +41,15 @@ mill_plan_make(struct mill_plan *p, unsigned bw, unsigned flags, int want_eq)
         bw <= SR_MILL_LEAF_MAX ? 1 : (bw + SR_MILL_RADIX - 1) / SR_MILL_RADIX;
     p->m = p->d == 1 ? bw : SR_MILL_RADIX;
     p->levels = 0;
-    p->A = 0;
+    p->A = p->singles = p->pairs = 0;
     for (unsigned i = 1; i < p->d; i *= 2) {
         size_t k = 0;
-        for (unsigned j = 0; j + i < p->d; j += 2 * i)
-            k += (j == 0 && !want_eq) ? 1 : 2;
+        for (unsigned j = 0; j + i < p->d; j += 2 * i) {
+            int single = j == 0 && !want_eq;
+            k += single ? 1 : 2;
+            p->singles += single ? 1 : 0;
+            p->pairs += single ? 0 : 1;
+        }
         p->ands[p->levels++] = k;
         p->A += k;
     }
@@ -66,8 +74,50 @@ struct mill_work {
     uint8_t *gt, *eq, *ta, *tb, *tc;
     uint8_t *choice;
     uint64_t *buf;         /* Alice: msg rows; Bob: received values */
-    uint8_t *gx, *gy, *gz; /* gathered AND operands of one level */
+    size_t k;              /* plain triples: c singles, then extras */
+    /* correlated triples (a, b1, b2, c1 = a b1, c2 = a b2), c pairs */
+    size_t kc;
+    uint8_t *ca, *cb1, *cb2, *cc1, *cc2, *cchoice;
+    uint64_t *cout; /* Bob: received values of the correlated rows */
 };
+
+/*
+ * Correlated triples: one 1-of-8 OT_2 per pair.  Alice draws a, b1, b2,
+ * c1, c2; Bob's choice is his (a, b1, b2) and he gets his c1, c2 with
+ * c1_A ^ c1_B = (a_A ^ a_B)(b1_A ^ b1_B), likewise c2.
+ */
+struct corr_rows {
+    sr_prg *g;
+    struct mill_work *w;
+};
+
+static void
+corr_rows_fill(void *ctx, size_t t0, size_t r, uint64_t *msg)
+{
+    struct corr_rows *q = ctx;
+    struct mill_work *w = q->w;
+    uint8_t rnd[256];
+    for (size_t u0 = 0; u0 < r; u0 += sizeof rnd) {
+        size_t cnt = r - u0 < sizeof rnd ? r - u0 : sizeof rnd;
+        sr_prg_bytes(q->g, rnd, cnt);
+        for (size_t u = 0; u < cnt; u++) {
+            size_t t = t0 + u0 + u;
+            unsigned a = rnd[u] & 1, b1 = rnd[u] >> 1 & 1, b2 = rnd[u] >> 2 & 1,
+                     c1 = rnd[u] >> 3 & 1, c2 = rnd[u] >> 4 & 1;
+            uint64_t *row = msg + 8 * (u0 + u);
+            for (unsigned v = 0; v < 8; v++) {
+                unsigned aa = a ^ (v & 1);
+                row[v] = (c1 ^ (aa & (b1 ^ (v >> 1 & 1)))) |
+                         (uint64_t)(c2 ^ (aa & (b2 ^ (v >> 2)))) << 1;
+            }
+            w->ca[t] = (uint8_t)a;
+            w->cb1[t] = (uint8_t)b1;
+            w->cb2[t] = (uint8_t)b2;
+            w->cc1[t] = (uint8_t)c1;
+            w->cc2[t] = (uint8_t)c2;
+        }
+    }
+}
 
 /* Context of Alice's row generator (sr_kkot_send_cb). */
 struct mill_rows {
@@ -126,7 +176,7 @@ mill_alice(sr_lane *L, const struct mill_plan *p, size_t c, const uint64_t *x,
         w->gt[t] &= 1;
     }
     struct mill_rows q = {
-        .p = p, .c = c, .leaves = leaves, .k = c * p->A, .x = x, .w = w,
+        .p = p, .c = c, .leaves = leaves, .k = w->k, .x = x, .w = w,
         .g = &L->prg};
     /* tbl[lowest?][a][v] = cmp(a, v) | (a == v) << 1 (N <= 64). */
     for (unsigned lo = 0; lo < 2; lo++)
@@ -149,8 +199,14 @@ mill_alice(sr_lane *L, const struct mill_plan *p, size_t c, const uint64_t *x,
         /* B -> A: OT columns; A -> B: n x 2 x l bits */
         return sr_ot_send(L, rows, m0, m1, l);
     }
-    /* B -> A: choice code words; A -> B: rows x 2^m x l bits */
-    return sr_kkot_send_cb(L, rows, mill_rows_fill, &q, p->m, l);
+    struct corr_rows cq = {&L->prg, w};
+    const sr_kkot_batch bt[2] = {
+        {.n = rows, .m = p->m, .l = l, .rows = mill_rows_fill, .ctx = &q},
+        {.n = w->kc, .m = 3, .l = 2, .rows = corr_rows_fill, .ctx = &cq},
+    };
+    /* B -> A: choice code words of both batches; A -> B: rows x 2^m x l
+     * bits, then kc x 8 x 2 bits (correlated triples) */
+    return sr_kkot_send_multi(L, 2, bt);
 }
 
 /* 1. Bob: his digits and triple bits are the choices (receiver). */
@@ -164,19 +220,36 @@ mill_bob(sr_lane *L, const struct mill_plan *p, size_t c, const uint64_t *x,
         for (size_t i = 0; i < c; i++)
             w->choice[j * c + i] =
                 (uint8_t)((x[i] >> (SR_MILL_RADIX * j)) & (N - 1));
-    const size_t k = c * p->A;
+    const size_t k = w->k;
     sr_triples_bob_choose(&L->prg, k, w->choice + leaves, w->ta, w->tb);
     const size_t rows = leaves + sr_triple_ots(k);
     const unsigned l = p->d > 1 || p->want_eq ? 2 : 1;
     int rc;
-    if (p->m == 1)
+    if (p->m == 1) {
         /* B -> A: OT columns; A -> B: n x 2 x l bits */
         rc = sr_ot_recv(L, rows, w->buf, w->choice, l);
-    else
-        /* B -> A: choice code words; A -> B: rows x 2^m x l bits */
-        rc = sr_kkot_recv(L, rows, w->buf, w->choice, p->m, l);
+    } else {
+        sr_prg_bytes(&L->prg, w->cchoice, w->kc);
+        for (size_t t = 0; t < w->kc; t++) {
+            w->cchoice[t] &= 7;
+            w->ca[t] = w->cchoice[t] & 1;
+            w->cb1[t] = w->cchoice[t] >> 1 & 1;
+            w->cb2[t] = w->cchoice[t] >> 2;
+        }
+        const sr_kkot_batch bt[2] = {
+            {.n = rows, .m = p->m, .l = l, .out = w->buf, .c = w->choice},
+            {.n = w->kc, .m = 3, .l = 2, .out = w->cout, .c = w->cchoice},
+        };
+        /* B -> A: choice code words of both batches; A -> B: rows x 2^m
+         * x l bits, then kc x 8 x 2 bits (correlated triples) */
+        rc = sr_kkot_recv_multi(L, 2, bt);
+    }
     if (rc != SR_OK)
         return rc;
+    for (size_t t = 0; t < w->kc; t++) {
+        w->cc1[t] = (uint8_t)(w->cout[t] & 1);
+        w->cc2[t] = (uint8_t)(w->cout[t] >> 1 & 1);
+    }
     for (size_t t = 0; t < leaves; t++) {
         w->gt[t] = (uint8_t)(w->buf[t] & 1);
         w->eq[t] = (uint8_t)((w->buf[t] >> 1) & 1);
@@ -188,48 +261,101 @@ mill_bob(sr_lane *L, const struct mill_plan *p, size_t c, const uint64_t *x,
 /*
  * 2. The AND tree, one exchange per level (both parties alike):
  *   gt_lo <- gt_hi XOR (eq_hi AND gt_lo),  eq_lo <- eq_hi AND eq_lo.
+ * A pair (both ANDs) uses one correlated triple and opens e = eq_hi ^ a,
+ * f1 = gt_lo ^ b1, f2 = eq_lo ^ b2 (3 bits); a lone gt AND (j = 0
+ * without equality) a plain triple (e, f: 2 bits).  Per level one
+ * exchange of ceil((2 s + 3 q) / 8) bytes each way, s lone ANDs and q
+ * pairs of the level (over all c comparisons).
  */
 static int
 mill_tree(sr_lane *L, const struct mill_plan *p, size_t c, struct mill_work *w)
 {
-    size_t toff = 0;
+    size_t soff = 0, coff = 0;
+    const uint8_t one = L->role == SR_ALICE;
     for (unsigned i = 1; i < p->d; i *= 2) {
-        size_t k = 0;
+        /* masked operands, bit-major: e, f of the s lone ANDs, then e,
+         * f1, f2 of the q pairs */
+        size_t s = 0, q = 0;
+        for (unsigned j = 0; j + i < p->d; j += 2 * i)
+            if (j == 0 && !p->want_eq)
+                s += c;
+            else
+                q += c;
+        const size_t nbits = 2 * s + 3 * q, nb = sr_ceil_div(nbits, 8);
+        uint8_t *bits = sr_scratch_u8(L, nbits + 2 * nb + 1);
+        if (bits == NULL)
+            return SR_ENOMEM;
+        uint8_t *pk = bits + nbits;
+        size_t si = 0, qi = 0;
         for (unsigned j = 0; j + i < p->d; j += 2 * i) {
             const uint8_t *ehi = w->eq + (j + i) * c;
             const uint8_t *glo = w->gt + j * c, *elo = w->eq + j * c;
-            for (size_t q = 0; q < c; q++) {
-                w->gx[k + q] = ehi[q];
-                w->gy[k + q] = glo[q];
-            }
-            k += c;
-            if (j != 0 || p->want_eq) {
-                for (size_t q = 0; q < c; q++) {
-                    w->gx[k + q] = ehi[q];
-                    w->gy[k + q] = elo[q];
+            for (size_t r = 0; r < c; r++) {
+                if (j == 0 && !p->want_eq) {
+                    size_t t = soff + si + r;
+                    bits[si + r] = ehi[r] ^ w->ta[t];
+                    bits[s + si + r] = glo[r] ^ w->tb[t];
+                } else {
+                    size_t t = coff + qi + r;
+                    bits[2 * s + qi + r] = ehi[r] ^ w->ca[t];
+                    bits[2 * s + q + qi + r] = glo[r] ^ w->cb1[t];
+                    bits[2 * s + 2 * q + qi + r] = elo[r] ^ w->cb2[t];
                 }
-                k += c;
             }
+            if (j == 0 && !p->want_eq)
+                si += c;
+            else
+                qi += c;
         }
-        /* A <-> B: e, f bits of this level's k ANDs */
-        int rc = sr_and_with_triples(L, k, w->gz, w->gx, w->gy, w->ta + toff,
-                                     w->tb + toff, w->tc + toff);
-        if (rc != SR_OK)
+        sr_bits_pack(pk, bits, nbits);
+        /* A <-> B: e, f of the lone ANDs, e, f1, f2 of the pairs */
+        sr_chan_exchange(&L->chan, pk + nb, nb, pk, nb);
+        int rc = sr_chan_error(&L->chan);
+        if (rc != SR_OK) {
+            sr_scratch_release(L, bits);
             return rc;
-        toff += k;
-        k = 0;
+        }
+        uint8_t *peer = sr_scratch_u8(L, nbits + 1);
+        if (peer == NULL) {
+            sr_scratch_release(L, bits);
+            return SR_ENOMEM;
+        }
+        sr_bits_unpack(peer, pk + nb, nbits);
+        for (size_t b = 0; b < nbits; b++)
+            bits[b] ^= peer[b]; /* opened values */
+        si = qi = 0;
         for (unsigned j = 0; j + i < p->d; j += 2 * i) {
             const uint8_t *ghi = w->gt + (j + i) * c;
             uint8_t *glo = w->gt + j * c, *elo = w->eq + j * c;
-            for (size_t q = 0; q < c; q++)
-                glo[q] = (uint8_t)(ghi[q] ^ w->gz[k + q]);
-            k += c;
-            if (j != 0 || p->want_eq) {
-                for (size_t q = 0; q < c; q++)
-                    elo[q] = w->gz[k + q];
-                k += c;
+            for (size_t r = 0; r < c; r++) {
+                if (j == 0 && !p->want_eq) {
+                    size_t t = soff + si + r;
+                    uint8_t E = bits[si + r], F = bits[s + si + r];
+                    uint8_t z = w->tc[t] ^ (E & w->tb[t]) ^ (F & w->ta[t]) ^
+                                (one & E & F);
+                    glo[r] = ghi[r] ^ z;
+                } else {
+                    size_t t = coff + qi + r;
+                    uint8_t E = bits[2 * s + qi + r];
+                    uint8_t F1 = bits[2 * s + q + qi + r];
+                    uint8_t F2 = bits[2 * s + 2 * q + qi + r];
+                    uint8_t z1 = w->cc1[t] ^ (E & w->cb1[t]) ^
+                                 (F1 & w->ca[t]) ^ (one & E & F1);
+                    uint8_t z2 = w->cc2[t] ^ (E & w->cb2[t]) ^
+                                 (F2 & w->ca[t]) ^ (one & E & F2);
+                    glo[r] = ghi[r] ^ z1;
+                    elo[r] = z2;
+                }
             }
+            if (j == 0 && !p->want_eq)
+                si += c;
+            else
+                qi += c;
         }
+        sr_scratch_release(L, peer);
+        sr_scratch_release(L, bits);
+        soff += s;
+        coff += q;
     }
     return SR_OK;
 }
@@ -241,10 +367,15 @@ mill_work_free(sr_lane *L, struct mill_work *w, uint8_t *bytes)
     sr_scratch_release(L, bytes);
 }
 
-/* Runs the comparison on n inputs in chunks; gt and eq (may be NULL). */
+/*
+ * Runs the comparison on all n inputs at once; gt and eq (may be NULL).
+ * xk > 0 (only when bw > SR_MILL_LEAF_MAX): xk extra bit triples ride on
+ * the same OT and are written to xa, xb, xc.
+ */
 static int
 mill_run(sr_lane *L, size_t n, uint8_t *gt, uint8_t *eq, const uint64_t *x,
-         unsigned bw, unsigned flags)
+         unsigned bw, unsigned flags, size_t xk, uint8_t *xa, uint8_t *xb,
+         uint8_t *xcc)
 {
     if (n == 0)
         return sr_chan_error(&L->chan);
@@ -263,17 +394,15 @@ mill_run(sr_lane *L, size_t n, uint8_t *gt, uint8_t *eq, const uint64_t *x,
     /* The whole batch at once: every flight carries all n comparisons,
      * so the rounds do not depend on n (memory is linear in n). */
     const size_t c = n;
-    const size_t leaves = (size_t)p.d * c, k = c * p.A;
+    const size_t leaves = (size_t)p.d * c, k = c * p.singles + xk;
+    const size_t kc = c * p.pairs;
     const size_t rows = leaves + sr_triple_ots(k);
-    size_t maxl = 0;
-    for (unsigned v = 0; v < p.levels; v++)
-        maxl = p.ands[v] > maxl ? p.ands[v] : maxl;
-    const size_t nbytes = 2 * leaves + 3 * k + rows + 3 * c * maxl;
+    const size_t nbytes = 2 * leaves + 3 * k + rows + 6 * kc;
     uint8_t *bytes = sr_scratch_u8(L, nbytes);
     struct mill_work w;
     /* Alice: the m0/m1 of the bw = 1 OT; Bob: the received values. */
     w.buf = sr_scratch_u64(L, L->role == SR_ALICE ? (p.m == 1 ? 2 * rows : 1)
-                                                  : rows);
+                                                  : rows + c * p.pairs);
     if (bytes == NULL || w.buf == NULL) {
         mill_work_free(L, &w, bytes);
         return SR_ENOMEM;
@@ -284,9 +413,15 @@ mill_run(sr_lane *L, size_t n, uint8_t *gt, uint8_t *eq, const uint64_t *x,
     w.tb = w.ta + k;
     w.tc = w.tb + k;
     w.choice = w.tc + k;
-    w.gx = w.choice + rows;
-    w.gy = w.gx + c * maxl;
-    w.gz = w.gy + c * maxl;
+    w.k = k;
+    w.kc = kc;
+    w.ca = w.choice + rows;
+    w.cb1 = w.ca + kc;
+    w.cb2 = w.cb1 + kc;
+    w.cc1 = w.cb2 + kc;
+    w.cc2 = w.cc1 + kc;
+    w.cchoice = w.cc2 + kc;
+    w.cout = w.buf + (L->role == SR_ALICE ? 0 : rows);
     const uint64_t mk = sr_mask(bw);
     uint64_t *xc = sr_scratch_u64(L, c);
     if (xc == NULL) {
@@ -304,6 +439,11 @@ mill_run(sr_lane *L, size_t n, uint8_t *gt, uint8_t *eq, const uint64_t *x,
         if (eq != NULL)
             eq[i] = w.eq[i];
     }
+    if (rc == SR_OK && xk > 0) {
+        memcpy(xa, w.ta + (k - xk), xk);
+        memcpy(xb, w.tb + (k - xk), xk);
+        memcpy(xcc, w.tc + (k - xk), xk);
+    }
     sr_scratch_release(L, xc);
     mill_work_free(L, &w, bytes);
     return rc != SR_OK ? rc : sr_chan_error(&L->chan);
@@ -317,7 +457,7 @@ sr_mill(sr_lane *L, size_t n, uint8_t *z, const uint64_t *x, unsigned bw,
     SR_REQUIRE(bw <= 64);
     SR_REQUIRE(flags <= SR_MILL_LE);
     SR_REQUIRE(n == 0 || (z != NULL && x != NULL));
-    return mill_run(L, n, z, NULL, x, bw, flags);
+    return mill_run(L, n, z, NULL, x, bw, flags, 0, NULL, NULL, NULL);
 }
 
 /* see mill.h */
@@ -328,7 +468,19 @@ sr_mill_eq(sr_lane *L, size_t n, uint8_t *gt, uint8_t *eq, const uint64_t *x,
     SR_REQUIRE(bw <= 64);
     SR_REQUIRE(n == 0 || (gt != NULL && eq != NULL && x != NULL));
     SR_REQUIRE(gt != eq || n == 0);
-    return mill_run(L, n, gt, eq, x, bw, SR_MILL_GT);
+    return mill_run(L, n, gt, eq, x, bw, SR_MILL_GT, 0, NULL, NULL, NULL);
+}
+
+/* see internal.h */
+int
+sr_mill_eq_triples(sr_lane *L, size_t n, uint8_t *gt, uint8_t *eq,
+                   const uint64_t *x, unsigned bw, size_t k, uint8_t *a,
+                   uint8_t *b, uint8_t *c)
+{
+    SR_REQUIRE(bw > SR_MILL_LEAF_MAX && bw <= 64);
+    SR_REQUIRE(n > 0 && gt != NULL && eq != NULL && x != NULL && gt != eq);
+    SR_REQUIRE(k == 0 || (a != NULL && b != NULL && c != NULL));
+    return mill_run(L, n, gt, eq, x, bw, SR_MILL_GT, k, a, b, c);
 }
 
 /* see mill.h */
@@ -465,9 +617,6 @@ m2w_bob(sr_lane *L, size_t n, uint8_t *w, const uint64_t *x, const uint8_t *msb,
     return rc;
 }
 
-/* Instances per OT call: bounds the scratch to 32 MiB. */
-#define M2W_CHUNK ((size_t)1 << 20)
-
 /* see mill.h */
 int
 sr_msb_to_wrap(sr_lane *L, size_t n, uint8_t *w, const uint64_t *x,
@@ -478,7 +627,9 @@ sr_msb_to_wrap(sr_lane *L, size_t n, uint8_t *w, const uint64_t *x,
     SR_REQUIRE(n == 0 || (w != NULL && x != NULL && msb != NULL));
     if (n == 0)
         return sr_chan_error(&L->chan);
-    const size_t cap = n < M2W_CHUNK ? n : M2W_CHUNK;
+    /* One OT call for the whole batch (rounds constant in n): 4 words
+     * per instance of scratch. */
+    const size_t cap = n;
     uint64_t *buf = sr_scratch_u64(L, 4 * cap);
     uint8_t *tmp = sr_scratch_u8(L, cap);
     if (buf == NULL || tmp == NULL) {

@@ -15,10 +15,11 @@
  * All outputs here are boolean shares (uint8_t 0/1, b = b_A XOR b_B) except
  * sr_relu.  Alice is the OT sender in every call (lanes alternate which
  * party is Alice, which balances the load).  Every function accepts n = 0
- * (no traffic).  Comparisons run in chunks of
- * C = floor(2^22 / (2^m (d + ceil(A / 2)))) rounded down to a multiple of
- * 8 (about 19000 at bw = 32, 9000 at bw = 64) to bound memory; the
- * formulas and rounds below are per chunk (one chunk when n <= C).
+ * (no traffic).  Every call is one batch: the OT flights carry all n
+ * comparisons (the leaf and plain-triple rows as a 1-of-16 batch, the
+ * correlated triples of the tree's gt/eq pairs as a 1-of-8 batch, both in
+ * one flight each way: ot_stream.h), so the rounds below hold for every
+ * n; memory is linear in n (about 0.25 KB per 32-bit comparison).
  */
 #ifndef SR_PROTOCOLS_MILL_H
 #define SR_PROTOCOLS_MILL_H

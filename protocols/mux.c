@@ -63,9 +63,6 @@ mux_bob(sr_lane *L, size_t n, uint64_t *y, const uint8_t *sel,
     return rc;
 }
 
-/* Instances per pair of COT calls: bounds scratch to about 33 MiB. */
-#define MUX_CHUNK ((size_t)1 << 20)
-
 /* see mux.h */
 int
 sr_mux(sr_lane *L, size_t n, uint64_t *y, const uint8_t *sel, const uint64_t *x,
@@ -75,7 +72,9 @@ sr_mux(sr_lane *L, size_t n, uint64_t *y, const uint8_t *sel, const uint64_t *x,
     SR_REQUIRE(n == 0 || (y != NULL && sel != NULL && x != NULL));
     if (n == 0)
         return sr_chan_error(&L->chan);
-    const size_t cap = n < MUX_CHUNK ? n : MUX_CHUNK;
+    /* The whole batch in one pair of COT calls (rounds constant in n;
+     * scratch 33 bytes per instance). */
+    const size_t cap = n;
     uint64_t *t = sr_scratch_u64(L, 4 * cap);
     uint8_t *ch = sr_scratch_u8(L, cap);
     if (t == NULL || ch == NULL) {

@@ -67,6 +67,7 @@ ParameterizedTestParameters(b2a, matches_cleartext)
 {
     static struct p ps[] = {
         {0, 1}, {1, 1}, {1001, 1}, {1003, 3}, {4096 * 2 + 77, 2},
+        {(1 << 20) * 2 + 5, 1}, /* 3 former 2^20 chunks: still 2 rounds */
     };
     return cr_make_param_array(struct p, ps, sizeof ps / sizeof ps[0]);
 }

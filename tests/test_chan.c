@@ -60,10 +60,14 @@ echo_party(sr_lane *L, void *arg)
 ParameterizedTestParameters(chan, echo_sizes)
 {
     static struct xfer_case p[] = {
-        { 0, 1, 0 },  { 1, 1, 0 },  { 65535, 1, 0 }, { 65536, 2, 0 },
-        { 65537, 2, 0 }, { 131071, 2, 0 }, { 131072, 2, 0 },
-        { 131073, 8, 0 }, { 3u << 20, 8, 0 }, { 5u << 20, 2, 1 },
-        { 8u << 20, 1, 1 }, { 196609, 8, 1 }, { 1, 8, 1 },
+        /* edges at SR_CHAN_FRAME (16 KiB) and SR_CHAN_STRIPE_MIN (32 KiB) */
+        { 0, 1, 0 },  { 1, 1, 0 },
+        { SR_CHAN_FRAME - 1, 2, 0 }, { SR_CHAN_FRAME, 2, 0 },
+        { SR_CHAN_FRAME + 1, 2, 0 }, { SR_CHAN_STRIPE_MIN - 1, 2, 0 },
+        { SR_CHAN_STRIPE_MIN, 2, 0 }, { SR_CHAN_STRIPE_MIN + 1, 8, 0 },
+        { SR_CHAN_STRIPE_MIN + 1, 3, 1 }, { 65536, 4, 0 },
+        { 3u << 20, 8, 0 }, { 5u << 20, 2, 1 }, { 8u << 20, 1, 1 },
+        { 3 * SR_CHAN_FRAME + 1, 8, 1 }, { 1, 8, 1 },
     };
     return cr_make_param_array(struct xfer_case, p, sizeof p / sizeof p[0]);
 }

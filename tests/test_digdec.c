@@ -33,11 +33,10 @@ rnd64(uint64_t *s)
 }
 
 struct run {
-    int blocks;
     size_t n;
     unsigned bw, d;
     uint64_t *x[2], *z[2];
-    uint64_t sent[2];
+    uint64_t sent[2], rounds[2];
 };
 
 static int
@@ -48,30 +47,122 @@ party(sr_lane *L, void *arg)
     if (rc != SR_OK)
         return rc;
     sr_role r = L->role;
-    const unsigned k = sr_digdec_count(c->bw, c->d);
     sr_chan_flush(&L->chan);
+    /* Count the op's flights from a fresh state (as tests/test_mill.c). */
+    L->chan.last = 0;
     sr_chan_stats before = sr_lane_stats(L);
-    if (!c->blocks) {
-        rc = sr_digdec(L, c->n, c->z[r], c->x[r], c->bw, c->d);
-    } else if (k > 1) {
-        /* MillEq_d on n (k-1), (k-2) ANDs, B2A_d n (k-2), B2A_last n */
-        size_t nl = c->n * (k - 1);
-        uint8_t *a = calloc(nl + 1, 1), *b = calloc(nl + 1, 1);
-        uint64_t *t = calloc(nl + 1, 8);
-        rc = sr_mill_eq(L, nl, a, b, t, c->d);
-        for (unsigned i = 2; i < k && rc == SR_OK; i++)
-            rc = sr_and(L, c->n, a, a, b);
-        if (rc == SR_OK && k > 2)
-            rc = sr_b2a(L, c->n * (k - 2), t, a, c->d);
-        if (rc == SR_OK)
-            rc = sr_b2a(L, c->n, t, a, c->bw - (k - 1) * c->d);
-        free(a);
-        free(b);
-        free(t);
-    }
+    rc = sr_digdec(L, c->n, c->z[r], c->x[r], c->bw, c->d);
     sr_chan_flush(&L->chan);
-    c->sent[r] = sr_chan_stats_diff(sr_lane_stats(L), before).bytes_sent;
+    sr_chan_stats df = sr_chan_stats_diff(sr_lane_stats(L), before);
+    c->sent[r] = df.bytes_sent;
+    c->rounds[r] = df.rounds;
     return rc;
+}
+
+/* ---- traffic and rounds re-derived from digdec.h / ot.h ---- */
+static uint64_t
+cdiv(uint64_t a, uint64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static uint64_t
+kk_bytes(uint64_t k, unsigned m, unsigned l)
+{
+    return k ? 32 * k + cdiv(k * ((uint64_t)1 << m) * l, 8) : 0;
+}
+
+static uint64_t
+cot_bytes(uint64_t k, unsigned l)
+{
+    return k ? 16 * k + cdiv(k * l, 8) : 0;
+}
+
+/* Mill&Eq of N comparisons at width d with X extra triples in its OT. */
+static uint64_t
+milleq_bytes(uint64_t N, unsigned d, uint64_t X)
+{
+    unsigned dd = d <= 6 ? 1 : (d + 3) / 4;
+    if (dd == 1)
+        return d == 1 ? 16 * N + cdiv(2 * N * 2, 8) : kk_bytes(N, d, 2);
+    /* every tree pair (gt and eq ANDs) is one correlated triple: a
+     * 1-of-8 OT_2 row and 3 opened bits; X plain triples ride on the
+     * 1-of-16 call */
+    uint64_t Q = 0, open = 0;
+    for (unsigned i = 1; i < dd; i *= 2) {
+        uint64_t q = 0;
+        for (unsigned j = 0; j + i < dd; j += 2 * i)
+            q++;
+        Q += q;
+        open += 2 * cdiv(3 * N * q, 8);
+    }
+    return kk_bytes(N * dd + cdiv(X, 2), 4, 2) + kk_bytes(N * Q, 3, 2) + open;
+}
+
+static unsigned
+milleq_rounds(unsigned d)
+{
+    unsigned dd = d <= 6 ? 1 : (d + 3) / 4, lv = 0;
+    for (unsigned i = 1; i < dd; i *= 2)
+        lv++;
+    return 2 + lv;
+}
+
+/* The carry plan of digdec.c: prefix (Sklansky) for d > 6, else ripple;
+ * ands[s] per element at step s.  Returns the number of steps. */
+static unsigned
+plan(unsigned m, unsigned d, uint64_t *ands)
+{
+    unsigned ns = 0;
+    if (d > 6) {
+        for (unsigned s = 0; (1u << s) < m; s++) {
+            ands[ns] = 0;
+            for (unsigned i = 0; i < m; i++)
+                if (i >> s & 1)
+                    ands[ns] += 1 + (i >> (s + 1) != 0);
+            ns++;
+        }
+    } else {
+        for (unsigned i = 1; i < m; i++)
+            ands[ns++] = 1;
+    }
+    return ns;
+}
+
+static uint64_t
+want_bytes(uint64_t n, unsigned bw, unsigned d)
+{
+    const unsigned c = sr_digdec_count(bw, d), m = c - 1;
+    if (n == 0 || c == 1)
+        return 0;
+    uint64_t ands[64], A = 0, open = 0, sep = 0;
+    unsigned ns = plan(m, d, ands);
+    for (unsigned s = 0; s < ns; s++) {
+        A += ands[s];
+        open += 2 * cdiv(2 * n * ands[s], 8);
+        /* a standalone sr_and: its own 1-of-16 call */
+        sep += kk_bytes(cdiv(n * ands[s], 2), 4, 2);
+    }
+    uint64_t b = d == 1 ? 0 : cot_bytes(n * m, d);
+    if (d > 6)
+        return milleq_bytes(n * m, d, n * A) + open + b;
+    if (ns > 2)
+        return milleq_bytes(n * m, d, 0) + kk_bytes(cdiv(n * A, 2), 4, 2) +
+               open + b;
+    return milleq_bytes(n * m, d, 0) + sep + open + b;
+}
+
+static uint64_t
+want_rounds(uint64_t n, unsigned bw, unsigned d)
+{
+    const unsigned c = sr_digdec_count(bw, d), m = c - 1;
+    if (n == 0 || c == 1)
+        return 0;
+    uint64_t ands[64];
+    unsigned ns = plan(m, d, ands);
+    unsigned cr = d > 6 ? ns : ns > 2 ? 2 + ns : 2 * ns;
+    cr_assert_eq(cr, sr_digdec_carry_rounds(bw, d));
+    return milleq_rounds(d) + cr + (d == 1 ? 0 : 2);
 }
 
 struct param {
@@ -128,13 +219,19 @@ ParameterizedTest(struct param *p, digdec, matches_cleartext)
             cr_assert_eq(c.z[1][i * n + j] & ~sr_mask(w), 0);
         }
     }
-    uint64_t bytes = c.sent[0] + c.sent[1];
-    struct run b = c;
-    b.blocks = 1;
-    cr_assert_eq(sr_test_run(party, &b, &o), SR_OK);
-    cr_assert_eq(bytes, b.sent[0] + b.sent[1], "bytes %llu vs %llu",
-                 (unsigned long long)bytes,
-                 (unsigned long long)(b.sent[0] + b.sent[1]));
+    uint64_t bytes = c.sent[0] + c.sent[1], wb = want_bytes(n, bw, d);
+    cr_assert_eq(bytes, wb, "bw=%u d=%u bytes %llu vs %llu", bw, d,
+                 (unsigned long long)bytes, (unsigned long long)wb);
+    /* Table V: (c-1)(lambda(d+2) + 15d + 20) bits per element. */
+    uint64_t paper = (uint64_t)n * (k - 1) * (128 * (d + 2) + 15 * d + 20);
+    cr_assert_leq(8 * bytes, paper + 64, "bw=%u d=%u: %llu bits vs paper %llu",
+                  bw, d, (unsigned long long)(8 * bytes),
+                  (unsigned long long)paper);
+    for (int r = 0; r < 2; r++)
+        cr_assert_eq(c.rounds[r], want_rounds(n, bw, d),
+                     "bw=%u d=%u rounds %llu vs %llu", bw, d,
+                     (unsigned long long)c.rounds[r],
+                     (unsigned long long)want_rounds(n, bw, d));
     for (int r = 0; r < 2; r++) {
         free(c.x[r]);
         free(c.z[r]);

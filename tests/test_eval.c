@@ -128,9 +128,11 @@ Test(eval, bench_validate)
     p.bw_in = p.bw_out = 32;
     p.scale_in = p.scale_out = 16;
     p.given = SR_BP_BW_OUT;
+    cr_assert_eq(op->validate(&p, err, sizeof err), SR_OK); /* t = 1 */
+    p.bw_out = 48; /* r P would exceed 64 bits */
     err[0] = '\0';
     cr_assert_eq(op->validate(&p, err, sizeof err), SR_EUSAGE);
-    cr_assert_str_eq(err, "formats (32, 16) -> (32, 16) are not supported by "
+    cr_assert_str_eq(err, "formats (32, 16) -> (48, 16) are not supported by "
                           "recip (docs/math.md, Limits)");
 }
 
@@ -149,6 +151,9 @@ Test(eval, formats_check)
                  SR_OK);
     cr_assert_eq(sr_eval_formats_check(SR_MATH_RECIP, 0, sr_fx_make(32, 16),
                                        sr_fx_make(32, 16), err, sizeof err),
+                 SR_OK); /* one iteration (docs/math.md) */
+    cr_assert_eq(sr_eval_formats_check(SR_MATH_RECIP, 0, sr_fx_make(32, 16),
+                                       sr_fx_make(48, 16), err, sizeof err),
                  SR_EUSAGE);
     cr_assert_eq(sr_eval_formats_check(0, 1, sr_fx_make(32, 16),
                                        sr_fx_make(32, 16), err, sizeof err),

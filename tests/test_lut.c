@@ -149,6 +149,8 @@ ParameterizedTestParameters(lut, shared_index)
         {4, 16, 1001, 1, 0}, {8, 16, 1001, 1, 0}, {8, 16, 1003, 3, 1},
         {8, 64, 300, 1, 0},  {5, 13, 0, 1, 0},    {6, 31, 4096 + 5, 2, 0},
         {3, 32, 1001, 1, 1}, {7, 63, 257, 1, 0},
+        /* 3 former chunks (2^22 / 2^m rows each): still 2 rounds */
+        {8, 8, 2 * 16384 + 9, 1, 0}, {4, 16, 2 * 262144 + 7, 1, 1},
     };
     return cr_make_param_array(struct p, ps, sizeof ps / sizeof ps[0]);
 }

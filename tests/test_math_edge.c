@@ -179,8 +179,8 @@ Test(math_edge, saturation_never_wraps)
 Test(math_edge, overrides_in_place_and_empty)
 {
     sr_fx f = sr_fx_make(16, 12);
-    sr_math_params d4 = {4, 0, 0, 0}, g7 = {0, 7, 0, 0};
-    sr_math_params guard3 = {0, 0, 3, 0};
+    sr_math_params d4 = {4, 0, 0, 0, 0}, g7 = {0, 7, 0, 0, 0};
+    sr_math_params guard3 = {0, 0, 3, 0, 0};
     sr_ulp_report r;
     cr_assert_eq(sr_ulp_scan(SR_MATH_EXP, f, f, &d4, &r), SR_OK);
     cr_assert_leq(r.max_ulp, 1);

@@ -60,6 +60,7 @@ struct sec_case {
     int inplace;
     double max_bytes; /* per instance, both directions (0: not checked) */
     unsigned d, g;    /* parameter overrides (0: by rule) */
+    unsigned t;       /* iterations override (0: by rule) */
 };
 
 static uint64_t
@@ -103,7 +104,7 @@ pick(const struct sec_case *p, size_t i, uint64_t *s)
 static void
 run_sec(const struct sec_case *p)
 {
-    sr_math_params prm = {0, 0, 0, p->flags};
+    sr_math_params prm = {p->d, p->g, 0, p->flags, p->t};
     sr_math_plan P;
     sr_math_plan_make(&P, p->fn, sr_fx_make(p->bwy, p->sy),
                       sr_fx_make(p->bwx, p->sx), &prm);
@@ -154,39 +155,53 @@ run_sec(const struct sec_case *p)
 ParameterizedTestParameters(math_secure, matches_twin)
 {
     static struct sec_case c[] = {
-        /* the issue's budgets: reference bytes, 1.5x fewer for sigmoid
-         * and tanh */
-        {SR_MATH_SIGMOID, 0, 16, 12, 16, 12, 1003, 0, 4430 / 1.5, 0, 0},
-        {SR_MATH_TANH, 0, 16, 12, 16, 12, 1003, 0, 4383 / 1.5, 0, 0},
-        {SR_MATH_EXP, 0, 16, 12, 16, 12, 1003, 0, 2004, 0, 0},
-        {SR_MATH_RECIP, SR_MATH_UNIT_RANGE, 16, 12, 16, 12, 1003, 0, 1113, 0,
-         0},
-        {SR_MATH_SIGMOID, 0, 16, 8, 16, 14, 257, 1, 0, 0, 0},
-        {SR_MATH_TANH, 0, 16, 8, 16, 8, 257, 0, 0, 0, 0},
-        {SR_MATH_EXP, 0, 16, 8, 16, 14, 257, 1, 0, 0, 0},
-        {SR_MATH_SIGMOID, 0, 16, 12, 13, 12, 300, 0, 0, 0, 0},
-        {SR_MATH_TANH, 0, 16, 12, 13, 12, 300, 0, 0, 0, 0},
-        {SR_MATH_EXP, 0, 16, 12, 13, 12, 300, 0, 0, 0, 0},
-        {SR_MATH_RECIP, SR_MATH_UNIT_RANGE, 16, 13, 13, 12, 300, 1, 0, 0, 0},
-        {SR_MATH_SIGMOID, 0, 8, 4, 8, 6, 200, 0, 0, 0, 0},
-        {SR_MATH_TANH, 0, 8, 4, 8, 6, 200, 0, 0, 0, 0},
-        {SR_MATH_EXP, 0, 8, 4, 8, 6, 200, 0, 0, 0, 0},
-        {SR_MATH_SIGMOID, 0, 32, 16, 32, 16, 200, 0, 0, 0, 0},
-        {SR_MATH_TANH, 0, 32, 16, 32, 16, 200, 0, 0, 0, 0},
-        {SR_MATH_EXP, 0, 32, 16, 32, 16, 200, 0, 0, 0, 0},
-        {SR_MATH_RSQRT, 0, 16, 12, 16, 12, 1003, 0, 5701, 0, 0},
-        {SR_MATH_RECIP, 0, 16, 12, 16, 12, 1003, 1, 0, 0, 0},
-        {SR_MATH_RSQRT, 0, 16, 4, 16, 13, 300, 1, 0, 0, 0},
-        {SR_MATH_RECIP, 0, 16, 8, 16, 14, 300, 0, 0, 0, 0},
-        {SR_MATH_RSQRT, 0, 8, 4, 8, 5, 200, 0, 0, 0, 0},
-        {SR_MATH_RECIP, 0, 8, 4, 8, 4, 200, 0, 0, 0, 0},
+        /* the issue's budgets (reference bytes, 1.5x fewer for sigmoid
+         * and tanh: 2953, 2922, exp 2004, recip 1113, rsqrt 5701) are
+         * met; these pin the measured bytes (docs/math.md, n = 10000)
+         * + 1 B, with the two-field LUT (protocols/lut2.h) */
+        {SR_MATH_SIGMOID, 0, 16, 12, 16, 12, 1003, 0, 2683, 0, 0, 0},
+        {SR_MATH_TANH, 0, 16, 12, 16, 12, 1003, 0, 2818, 0, 0, 0},
+        {SR_MATH_EXP, 0, 16, 12, 16, 12, 1003, 0, 1766, 0, 0, 0},
+        {SR_MATH_RECIP, SR_MATH_UNIT_RANGE, 16, 12, 16, 12, 1003, 0, 857, 0,
+         0, 0},
+        {SR_MATH_SIGMOID, 0, 16, 8, 16, 14, 257, 1, 0, 0, 0, 0},
+        {SR_MATH_TANH, 0, 16, 8, 16, 8, 257, 0, 0, 0, 0, 0},
+        {SR_MATH_EXP, 0, 16, 8, 16, 14, 257, 1, 0, 0, 0, 0},
+        {SR_MATH_SIGMOID, 0, 16, 12, 13, 12, 300, 0, 0, 0, 0, 0},
+        {SR_MATH_TANH, 0, 16, 12, 13, 12, 300, 0, 0, 0, 0, 0},
+        {SR_MATH_EXP, 0, 16, 12, 13, 12, 300, 0, 0, 0, 0, 0},
+        {SR_MATH_RECIP, SR_MATH_UNIT_RANGE, 16, 13, 13, 12, 300, 1, 0, 0, 0, 0},
+        {SR_MATH_SIGMOID, 0, 8, 4, 8, 6, 200, 0, 0, 0, 0, 0},
+        {SR_MATH_TANH, 0, 8, 4, 8, 6, 200, 0, 0, 0, 0, 0},
+        {SR_MATH_EXP, 0, 8, 4, 8, 6, 200, 0, 0, 0, 0, 0},
+        {SR_MATH_SIGMOID, 0, 32, 16, 32, 16, 200, 0, 0, 0, 0, 0},
+        {SR_MATH_TANH, 0, 32, 16, 32, 16, 200, 0, 0, 0, 0, 0},
+        {SR_MATH_EXP, 0, 32, 16, 32, 16, 200, 0, 0, 0, 0, 0},
+        {SR_MATH_RSQRT, 0, 16, 12, 16, 12, 1003, 0, 3111, 0, 0, 0},
+        {SR_MATH_RECIP, 0, 16, 12, 16, 12, 1003, 0, 3147, 0, 0, 0},
+        {SR_MATH_RECIP, 0, 16, 12, 16, 12, 1003, 1, 0, 0, 0, 0},
+        {SR_MATH_RSQRT, 0, 16, 4, 16, 13, 300, 1, 0, 0, 0, 0},
+        {SR_MATH_RECIP, 0, 16, 8, 16, 14, 300, 0, 0, 0, 0, 0},
+        {SR_MATH_RSQRT, 0, 8, 4, 8, 5, 200, 0, 0, 0, 0, 0},
+        {SR_MATH_RECIP, 0, 8, 4, 8, 4, 200, 0, 0, 0, 0, 0},
         /* overrides: 4-bit digits (a deeper product tree), wider LUTs */
-        {SR_MATH_EXP, 0, 16, 12, 16, 12, 300, 0, 0, 4, 0},
-        {SR_MATH_SIGMOID, 0, 16, 10, 16, 12, 300, 0, 0, 4, 7},
-        {SR_MATH_TANH, 0, 16, 10, 16, 12, 300, 0, 0, 5, 8},
-        {SR_MATH_RSQRT, 0, 16, 10, 16, 12, 300, 0, 0, 0, 4},
-        {SR_MATH_SIGMOID, 0, 16, 12, 16, 12, 1, 0, 0, 0, 0},
-        {SR_MATH_TANH, 0, 16, 12, 16, 12, 0, 0, 0, 0, 0},
+        {SR_MATH_EXP, 0, 16, 12, 16, 12, 300, 0, 0, 4, 0, 0},
+        {SR_MATH_SIGMOID, 0, 16, 10, 16, 12, 300, 0, 0, 4, 7, 0},
+        {SR_MATH_TANH, 0, 16, 10, 16, 12, 300, 0, 0, 5, 8, 0},
+        {SR_MATH_RSQRT, 0, 16, 10, 16, 12, 300, 0, 0, 0, 4, 0},
+        /* one iteration (t = 1 by rule at bw_y 32; forced at 16) */
+        /* (bytes: docs/math.md "Communication", n = 10000, + ~4 B) */
+        {SR_MATH_RECIP, 0, 32, 16, 32, 16, 300, 0, 11450, 0, 0, 0},
+        {SR_MATH_RECIP, 0, 32, 24, 32, 24, 300, 1, 10442, 0, 0, 0},
+        {SR_MATH_RECIP, 0, 32, 8, 32, 24, 300, 0, 0, 0, 0, 0},
+        {SR_MATH_RSQRT, 0, 32, 24, 32, 24, 300, 0, 11848, 0, 0, 0},
+        {SR_MATH_RSQRT, 0, 32, 8, 32, 24, 300, 1, 0, 0, 0, 0},
+        {SR_MATH_RSQRT, 0, 40, 20, 32, 28, 300, 0, 0, 0, 0, 0},
+        {SR_MATH_RECIP, 0, 16, 12, 16, 12, 300, 0, 0, 0, 0, 1},
+        {SR_MATH_RSQRT, 0, 16, 4, 16, 13, 300, 0, 0, 0, 0, 1},
+        {SR_MATH_RSQRT, SR_MATH_NO_ITER, 32, 16, 32, 16, 300, 0, 0, 0, 0, 0},
+        {SR_MATH_SIGMOID, 0, 16, 12, 16, 12, 1, 0, 0, 0, 0, 0},
+        {SR_MATH_TANH, 0, 16, 12, 16, 12, 0, 0, 0, 0, 0, 0},
     };
     return cr_make_param_array(struct sec_case, c, sizeof c / sizeof c[0]);
 }

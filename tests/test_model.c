@@ -377,8 +377,8 @@ static const struct bad_model bad[] = {
      "sirnn: @/model.json: format: expected \"sirnn-model/1\", found "
      "\"sirnn-model/2\""},
     {"\"type\": \"fastgrnn\"", "\"type\": \"rnnpool-heads\"",
-     "sirnn: @/model.json: type: \"rnnpool-heads\" is not supported yet "
-     "(supported: \"fastgrnn\")"},
+     "sirnn: @/model.json: input_dim: unknown key (an rnnpool-heads model "
+     "has *"},
     {"\"type\": \"fastgrnn\"", "\"type\": \"lstm\"",
      "sirnn: @/model.json: type: expected \"fastgrnn\" or \"rnnpool-heads\", "
      "found \"lstm\""},

@@ -71,6 +71,7 @@ ParameterizedTestParameters(mux, matches_cleartext)
     static struct p ps[] = {
         {0, 1, 0},    {1, 1, 0},    {1001, 1, 0},
         {1001, 1, 1}, {1003, 3, 1}, {4096 * 2 + 77, 2, 0},
+        {(1 << 20) * 2 + 5, 1, 0}, /* 3 former 2^20 chunks: 3 rounds */
     };
     return cr_make_param_array(struct p, ps, sizeof ps / sizeof ps[0]);
 }

@@ -66,4 +66,8 @@ timeout 60 "$SIRNN" demo --model digits --samples 6 --quiet > "$TMP/d.out" 2>&1 
     || fail "demo exit $?"
 grep -q "secure == plain: 6/6 labels, 6/6 logit vectors bit for bit" "$TMP/d.out" \
     || fail "demo output"
+# demo --model heads (reduced image): the secure detector equals its twin
+timeout 120 "$SIRNN" demo --model heads --height 32 --width 24 > "$TMP/h.out" 2>&1 \
+    || fail "demo heads exit $?"
+grep -q "image 0: .*match yes" "$TMP/h.out" || fail "demo heads output"
 echo "cli: ok"

@@ -18,17 +18,32 @@
 # Adding an op later is one line, e.g.
 #   SCALE_OP=sigmoid SCALE_ARGS="--bw-in 16 --scale-in 12 --bw-out 16 --scale-out 12" \
 #       make bench-scale
+#
+# SCALE_OP=kws runs secure inference instead of a bench op: `sirnn server
+# --model M` and `sirnn client --input X.npy` (both with --report) through
+# run.sh's generic form, n = the batch (SCALE_N, default 8: the first n rows
+# of M/X_test.npy), M = SCALE_MODEL (default models/kws).  SCALE_KWS_STEPS=S
+# (default: the model's) runs a copy of the model cut to its first S time
+# steps (same weights and formats; rounds and bytes scale with S, so the full
+# model's WAN time follows from the cost model).  Grid for kws, every
+# profile: (R,T) in {(1,1),(2,2)} x C in {1,8} (SCALE_KWS_POINTS="R,T,C ..."
+# overrides), plus on lan R=T=C=1 at
+# n = N/2 and 2N.  A point is ok when both parties' reports say ok and the
+# secure labels equal `sirnn plain`'s for the same inputs.
+#   SCALE_OP=kws SCALE_KWS_STEPS=5 SCALE_PROFILES="lan wan wanwin" make bench-scale
 set -u
 { # the whole script is one compound command: bash parses it before running,
   # so editing this file during a long run cannot derail the run
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 export BUILD=${BUILD:-build}
+case $BUILD in /*) SIRNN=${SIRNN:-$BUILD/sirnn} ;; *) SIRNN=${SIRNN:-$ROOT/$BUILD/sirnn} ;; esac
+export SIRNN
 GRID=${1:-full}
 OP=${SCALE_OP:-msb}
 # shellcheck disable=SC2206
 ARGS=(${SCALE_ARGS---bw 16})
-N=${SCALE_N:-65536}
+N=${SCALE_N:-$([ "$OP" = kws ] && echo 8 || echo 65536)}
 PROFILES=${SCALE_PROFILES:-lan wan wanwin}
 OUT=${SCALE_OUT:-$ROOT/docs/data}
 case $GRID in full|reduced) ;; *) echo "scale: grid must be full or reduced" >&2; exit 2 ;; esac
@@ -44,6 +59,39 @@ mkdir -p "$OUT"
 CSV=$OUT/scale-$OP.csv NET=$OUT/scale-$OP-net.csv
 TMP=$(mktemp -d /tmp/sirnn-scale-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
+
+if [ "$OP" = kws ]; then
+    # the model (optionally cut to S steps) and the inputs of every batch used
+    KMODEL=${SCALE_MODEL:-$ROOT/models/kws}
+    case $KMODEL in /*) ;; *) KMODEL=$ROOT/$KMODEL ;; esac
+    KSTEPS=${SCALE_KWS_STEPS:-0}
+    /usr/bin/python3 - "$KMODEL" "$KSTEPS" "$TMP" $((N / 2)) "$N" $((2 * N)) <<'PY' || exit 1
+import json, os, sys
+import numpy as np
+src, steps, tmp = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+dst = os.path.join(tmp, "model")
+os.mkdir(dst)
+m = json.load(open(os.path.join(src, "model.json")))
+for f in os.listdir(src):
+    if f != "model.json":
+        os.symlink(os.path.join(src, f), os.path.join(dst, f))
+if steps > 0:
+    m["timesteps"] = steps
+json.dump(m, open(os.path.join(dst, "model.json"), "w"), indent=1)
+x = np.load(os.path.join(src, "X_test.npy"))
+for b in sys.argv[4:]:
+    b = int(b)
+    if b > x.shape[0]:
+        print(f"scale: batch {b} > {x.shape[0]} test samples: skipped", file=sys.stderr)
+        continue
+    np.save(os.path.join(tmp, f"x{b}.npy"), np.ascontiguousarray(x[:b, :m["timesteps"]]))
+PY
+    for b in $((N / 2)) "$N" $((2 * N)); do
+        [ -f "$TMP/x$b.npy" ] || continue
+        "$SIRNN" plain --model "$TMP/model" --input "$TMP/x$b.npy" --output "$TMP/plain$b.csv" \
+            >/dev/null 2>&1 || { echo "scale: sirnn plain failed" >&2; exit 1; }
+    done
+fi
 
 echo "profile,op,n,ranks,threads,conns,seconds,wall_seconds,setup_seconds,cpu_seconds,cpu_server,cpu_client,bytes_total,bytes_s2c,bytes_c2s,rounds,ok" >"$CSV"
 echo "profile,rtt_ms_requested,rate_mb_s_requested,window_bytes,rtt_ms,s2c_mb_s,c2s_mb_s,both_ways_mb_s,s2c_link_mb_s,c2s_link_mb_s" >"$NET"
@@ -76,10 +124,28 @@ PY
 point() {
     local prof=$1 R=$2 T=$3 C=$4 n=$5 t0 t1 rc
     t0=$(date +%s.%N)
-    NETEM_MEASURE=0 NETEM_SERVER_OUT=$TMP/s.json \
-        bash "$HERE/run.sh" "$prof" bench "$OP" "${ARGS[@]}" --n "$n" \
-        --ranks "$R" --threads "$T" --conns "$C" >"$TMP/c.json" 2>"$TMP/err"
-    rc=$?
+    if [ "$OP" = kws ]; then
+        local pre=() com=(--ranks "$R" --threads "$T" --conns "$C" --quiet)
+        [ "$R" -le 1 ] || pre=(mpirun -np "$R" --bind-to none)
+        rm -f "$TMP/s.json" "$TMP/c.json" "$TMP/pred.csv"
+        NETEM_MEASURE=0 bash "$HERE/run.sh" "$prof" --ranks "$R" -- \
+            "${pre[@]}" "$SIRNN" server --model "$TMP/model" --listen @LISTEN@ \
+            --advertise @ADVERTISE@ "${com[@]}" --report "$TMP/s.json" -- \
+            "${pre[@]}" "$SIRNN" client --connect @CONNECT@ --input "$TMP/x$n.npy" \
+            "${com[@]}" --report "$TMP/c.json" --output "$TMP/pred.csv" \
+            >/dev/null 2>"$TMP/err"
+        rc=$?
+        if [ "$rc" -eq 0 ] && ! cmp -s <(cut -d, -f1,2 "$TMP/pred.csv") \
+            <(cut -d, -f1,2 "$TMP/plain$n.csv"); then
+            echo "scale: $prof R=$R T=$T C=$C n=$n: secure labels differ from sirnn plain" >&2
+            /usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; r=json.load(open(p)); r["ok"]=False; json.dump(r,open(p,"w"))' "$TMP/c.json"
+        fi
+    else
+        NETEM_MEASURE=0 NETEM_SERVER_OUT=$TMP/s.json \
+            bash "$HERE/run.sh" "$prof" bench "$OP" "${ARGS[@]}" --n "$n" \
+            --ranks "$R" --threads "$T" --conns "$C" >"$TMP/c.json" 2>"$TMP/err"
+        rc=$?
+    fi
     t1=$(date +%s.%N)
     if [ "$rc" -ne 0 ]; then
         echo "scale: $prof R=$R T=$T C=$C n=$n FAILED (exit $rc)" >&2
@@ -89,7 +155,7 @@ point() {
     python3 - "$TMP/c.json" "$TMP/s.json" "$prof" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" >>"$CSV" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1])); s = json.load(open(sys.argv[2]))
-row = [sys.argv[3], c["op"], c["n"], c["ranks"], c["threads"], c["conns"],
+row = [sys.argv[3], c.get("op", c.get("model")), c["n"], c["ranks"], c["threads"], c["conns"],
        f"{c['seconds']:.6f}", sys.argv[4], f"{max(c['setup_seconds'], s['setup_seconds']):.6f}",
        f"{c['cpu_seconds'] + s['cpu_seconds']:.6f}", f"{s['cpu_seconds']:.6f}",
        f"{c['cpu_seconds']:.6f}", c["bytes_total"], c["bytes_received"],
@@ -101,6 +167,14 @@ PY
 
 for prof in $PROFILES; do
     measure "$prof" || continue
+    if [ "$OP" = kws ]; then
+        for RTC in ${SCALE_KWS_POINTS:-1,1,1 1,1,8 2,2,1 2,2,8}; do
+            # shellcheck disable=SC2086
+            point "$prof" ${RTC//,/ } "$N"
+        done
+        [ "$prof" != lan ] || for n in $((N / 2)) $((2 * N)); do point lan 1 1 1 "$n"; done
+        continue
+    fi
     case $prof in
     lan)
         Cs="1 2 4 8"; [ "$GRID" = full ] || Cs="1 4 8"

@@ -1,0 +1,375 @@
+/*
+ * tests/test_heads_secure.c -- the secure RNNPool layer against its
+ * fixed-point twin (layers/rnnpool.h), bit for bit, on random small
+ * layers (patches and the sliding map) over two lane pairs; rounds
+ * independent of the number of patches.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/prg.h"
+#include "layers/heads.h"
+#include "layers/rnnpool.h"
+#include "layers/rnnpool_secure.h"
+#include "protocols/ot.h"
+#include "protocols/share.h"
+#include "tests/twoparty.h"
+
+static void
+arm_alarm(void)
+{
+    alarm(55);
+}
+
+TestSuite(heads_secure, .init = arm_alarm);
+
+#define NLANES 2
+
+static uint64_t
+rnd64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static double
+urand(uint64_t *s, double amp) /* uniform [-amp, amp) */
+{
+    return amp * (2.0 * (double)(rnd64(s) >> 11) * 0x1p-53 - 1.0);
+}
+
+static double *
+rvec(uint64_t *s, size_t n, double amp)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = urand(s, amp);
+    return v;
+}
+
+static void
+cell(sr_rnnpool_cell_float *c, uint64_t *s, size_t in, size_t hid)
+{
+    c->in = in;
+    c->hid = hid;
+    c->W = rvec(s, in * hid, 0.6);
+    c->U = rvec(s, hid * hid, 0.6);
+    c->b_gate = rvec(s, hid, 1.0);
+    c->b_update = rvec(s, hid, 1.0);
+    c->zeta = urand(s, 2.0);
+    c->nu = urand(s, 2.0) - 3.0;
+}
+
+static void
+cell_free(sr_rnnpool_cell_float *c)
+{
+    free((void *)c->W);
+    free((void *)c->U);
+    free((void *)c->b_gate);
+    free((void *)c->b_update);
+}
+
+struct job {
+    sr_rnnpool_sec S;
+    const sr_rnnpool_fx *q;
+    int map;
+    size_t n, H, W, stride;
+    uint64_t *x[2];
+    size_t ny;
+    uint64_t *y[NLANES][2];
+    uint64_t rounds[NLANES][2];
+};
+
+static int
+party(sr_lane *L, void *arg)
+{
+    struct job *j = arg;
+    int rc = sr_ot_setup(L);
+    if (rc != SR_OK)
+        return rc;
+    const int p = L->party;
+    sr_chan_flush(&L->chan);
+    const uint64_t r0 = sr_lane_stats(L).rounds;
+    if (j->map)
+        rc = sr_rnnpool_secure_map(L, &j->S, j->y[L->id][p], j->x[p], j->H,
+                                   j->W, j->stride, sr_rnnpool_known(L, j->q));
+    else
+        rc = sr_rnnpool_secure_patches(L, &j->S, j->n, j->y[L->id][p], j->x[p],
+                                       sr_rnnpool_known(L, j->q));
+    sr_chan_flush(&L->chan);
+    j->rounds[L->id][p] = sr_lane_stats(L).rounds - r0;
+    return rc;
+}
+
+/*
+ * A random layer (R, cin, h1, h2), nx input values; map: H x W with
+ * stride, else n patches.  Returns the max rounds over lanes.
+ */
+static uint64_t
+rnnpool_case(size_t R, size_t cin, size_t h1, size_t h2, int map, size_t n,
+             size_t H, size_t W, size_t stride, uint64_t seed)
+{
+    uint64_t s = seed;
+    sr_rnnpool_float p = {.rows = R, .cols = R};
+    cell(&p.rnn1, &s, cin, h1);
+    cell(&p.rnn2, &s, h1, h2);
+    sr_heads_fmt hf;
+    sr_heads_fmt_default(&hf);
+    sr_rnnpool_fx q;
+    cr_assert_eq(sr_rnnpool_fx_init(&q, &p, &hf.rnn, NULL), SR_OK);
+
+    const size_t F = 4 * h2;
+    size_t nx, ny;
+    if (map) {
+        nx = H * W * cin;
+        ny = ((H - R) / stride + 1) * ((W - R) / stride + 1) * F;
+    } else {
+        nx = n * R * R * cin;
+        ny = n * F;
+    }
+    double *xf = rvec(&s, nx, 3.0);
+    int64_t *xi = malloc(nx * 8), *want = malloc(ny * 8);
+    sr_heads_fx_quantise(nx, xi, xf, hf.rnn.x);
+    size_t wraps = 0;
+    if (map)
+        cr_assert_eq(sr_rnnpool_fx_map(&q, H, W, stride, want, xi, &wraps),
+                     SR_OK);
+    else
+        cr_assert_eq(sr_rnnpool_fx_patches(&q, n, want, xi, &wraps), SR_OK);
+
+    struct job j = {.q = &q,
+                    .map = map,
+                    .n = n,
+                    .H = H,
+                    .W = W,
+                    .stride = stride,
+                    .ny = ny};
+    sr_rnnpool_pub pub = sr_rnnpool_pub_of(&q);
+    cr_assert_eq(sr_rnnpool_sec_init(&j.S, &pub), SR_OK);
+    sr_prg prg;
+    uint8_t key[16];
+    sr_prg_derive_key(key, sr_test_seed(), "heads_secure");
+    cr_assert_eq(sr_prg_init(&prg, key), SR_OK);
+    j.x[0] = calloc(nx, 8);
+    j.x[1] = calloc(nx, 8);
+    for (size_t i = 0; i < nx; i++)
+        j.x[1][i] = (uint64_t)xi[i] & sr_mask(16);
+    sr_share_split(&prg, nx, j.x[0], j.x[1], j.x[1], 16);
+    sr_prg_clear(&prg);
+    for (int l = 0; l < NLANES; l++)
+        for (int pa = 0; pa < 2; pa++)
+            j.y[l][pa] = calloc(ny, 8);
+    sr_test_opts o = {.nlanes = NLANES};
+    cr_assert_eq(sr_test_run(party, &j, &o), SR_OK);
+    uint64_t rounds = 0;
+    for (int l = 0; l < NLANES; l++) {
+        for (size_t i = 0; i < ny; i++) {
+            const uint64_t got = (j.y[l][0][i] + j.y[l][1][i]) & sr_mask(16);
+            cr_assert_eq(got, (uint64_t)want[i] & sr_mask(16),
+                         "lane %d i %zu: got %llu want %lld", l, i,
+                         (unsigned long long)got, (long long)want[i]);
+        }
+        for (int pa = 0; pa < 2; pa++) {
+            rounds = j.rounds[l][pa] > rounds ? j.rounds[l][pa] : rounds;
+            free(j.y[l][pa]);
+        }
+    }
+    free(j.x[0]);
+    free(j.x[1]);
+    sr_rnnpool_sec_clear(&j.S);
+    sr_rnnpool_fx_clear(&q);
+    cell_free(&p.rnn1);
+    cell_free(&p.rnn2);
+    free(xf);
+    free(xi);
+    free(want);
+    return rounds;
+}
+
+Test(heads_secure, rnnpool_patches)
+{
+    rnnpool_case(3, 2, 4, 3, 0, 3, 0, 0, 0, 101);
+}
+
+Test(heads_secure, rnnpool_patches_wide_state)
+{
+    /* hid 1 (ceil log2 = 0) and cin > hid */
+    rnnpool_case(2, 5, 1, 2, 0, 2, 0, 0, 0, 102);
+}
+
+Test(heads_secure, rnnpool_map)
+{
+    /* 7 x 6 map, patch 4, stride 2: 2 x 2 patches */
+    rnnpool_case(4, 3, 4, 4, 1, 0, 7, 6, 2, 103);
+}
+
+Test(heads_secure, rnnpool_map_two_chunks)
+{
+    /* 2 x 273 map, patch 2, stride 1: 272 = 256 + 16 patches */
+    rnnpool_case(2, 1, 1, 1, 1, 0, 2, 273, 1, 106);
+}
+
+Test(heads_secure, rnnpool_rounds_independent_of_n)
+{
+    const uint64_t r1 = rnnpool_case(2, 2, 2, 2, 0, 1, 0, 0, 0, 104);
+    const uint64_t r5 = rnnpool_case(2, 2, 2, 2, 0, 5, 0, 0, 0, 105);
+    cr_assert_eq(r1, r5, "rounds %llu (n = 1) vs %llu (n = 5)",
+                 (unsigned long long)r1, (unsigned long long)r5);
+}
+
+/* ---- the whole model, reduced configuration --------------------------- */
+
+#include "layers/heads_secure.h"
+
+struct model_job {
+    sr_heads_fx q, pub;
+    sr_heads_sec S[2]; /* by party: the server's from q, the client's from
+                          the weight-free copy */
+    const int64_t *img;
+    int64_t *loc[NLANES], *conf[NLANES];
+    sr_heads_sec_stats st[NLANES][2];
+};
+
+static int
+model_party(sr_lane *L, void *arg)
+{
+    struct model_job *j = arg;
+    int rc = sr_ot_setup(L);
+    if (rc != SR_OK)
+        return rc;
+    const int srv = sr_lane_is_server(L);
+    return sr_heads_secure_infer(L, &j->S[L->party], srv ? NULL : j->loc[L->id],
+                                 srv ? NULL : j->conf[L->id],
+                                 srv ? NULL : j->img, sr_heads_known(L, &j->q),
+                                 &j->st[L->id][L->party]);
+}
+
+/* A reduced model: 24 x 20 image, C0 2, patch 4 stride 2, h1 = h2 = 2,
+ * stages (2, 8, 1, 1) [residual from the RNNPool format] and (2, 6, 2, 2)
+ * [expansion, a residual block], K = 2. */
+static void
+small_cfg(sr_heads_cfg *cfg)
+{
+    sr_heads_cfg_default(cfg, 24, 20);
+    cfg->conv0 = 2;
+    cfg->patch = 4;
+    cfg->pstride = 2;
+    cfg->hid1 = 2;
+    cfg->hid2 = 2;
+    cfg->nstages = 2;
+    cfg->stage[0] = (sr_heads_stage){2, 8, 1, 1};
+    cfg->stage[1] = (sr_heads_stage){2, 6, 2, 2};
+}
+
+Test(heads_secure, model_end_to_end)
+{
+    sr_heads_cfg cfg;
+    small_cfg(&cfg);
+    char err[256];
+    sr_heads_float net;
+    cr_assert_eq(sr_heads_float_init(&net, &cfg, err, sizeof err), SR_OK, "%s",
+                 err);
+    sr_heads_float_random(&net, 7);
+    sr_heads_fmt f;
+    sr_heads_fmt_default(&f);
+    struct model_job j;
+    memset(&j, 0, sizeof j);
+    cr_assert_eq(sr_heads_fx_init(&j.q, &net, &f, NULL), SR_OK);
+    sr_heads_public_of(&j.pub, &j.q);
+    cr_assert_null(j.pub.conv0.w);
+    cr_assert_null(j.pub.rnn.rnn1.W);
+    cr_assert_eq(sr_heads_sec_init(&j.S[SR_SERVER], &j.q), SR_OK);
+    cr_assert_eq(sr_heads_sec_init(&j.S[SR_CLIENT], &j.pub), SR_OK);
+
+    const sr_heads_dims *d = &j.q.dims;
+    const size_t npx = cfg.height * cfg.width;
+    const size_t nl = d->priors * 4, nc = d->priors * cfg.classes;
+    uint64_t s = 77;
+    double *imf = rvec(&s, npx, 1.0);
+    int64_t *img = malloc(npx * 8), *wl = malloc(nl * 8), *wc = malloc(nc * 8);
+    sr_heads_fx_quantise(npx, img, imf, f.in);
+    sr_heads_fx_stats fst;
+    cr_assert_eq(sr_heads_fx_run(&j.q, wl, wc, img, &fst), SR_OK);
+    j.img = img;
+    for (int l = 0; l < NLANES; l++) {
+        j.loc[l] = calloc(nl, 8);
+        j.conf[l] = calloc(nc, 8);
+    }
+    sr_test_opts o = {.nlanes = NLANES};
+    cr_assert_eq(sr_test_run(model_party, &j, &o), SR_OK);
+    for (int l = 0; l < NLANES; l++) {
+        for (size_t i = 0; i < nl; i++)
+            cr_assert_eq(j.loc[l][i], wl[i], "lane %d loc %zu: %lld vs %lld", l,
+                         i, (long long)j.loc[l][i], (long long)wl[i]);
+        for (size_t i = 0; i < nc; i++)
+            cr_assert_eq(j.conf[l][i], wc[i], "lane %d conf %zu", l, i);
+        free(j.loc[l]);
+        free(j.conf[l]);
+    }
+    /* every part ran, and the lanes' bytes add up to the test's total */
+    uint64_t sum = 0;
+    for (int l = 0; l < NLANES; l++)
+        for (unsigned k = 0; k < SR_HS_NPARTS; k++) {
+            cr_assert_gt(j.st[l][SR_SERVER].bytes[k], 0, "part %s",
+                         sr_heads_part_name(k));
+            cr_assert_eq(j.st[l][SR_SERVER].bytes[k],
+                         j.st[l][SR_CLIENT].bytes[k]);
+            sum += j.st[l][SR_SERVER].bytes[k];
+        }
+    const uint64_t total = o.st[0].bytes_sent + o.st[1].bytes_sent;
+    const uint64_t reveal = NLANES * (((nl + nc) * 16 + 7) / 8);
+    cr_assert_eq(sum + reveal, total, "parts %llu + reveal %llu vs %llu",
+                 (unsigned long long)sum, (unsigned long long)reveal,
+                 (unsigned long long)total);
+    printf("heads small: priors %zu, bytes %llu, rounds %llu, twin wraps "
+           "conv %zu rnn %zu l2 %zu\n",
+           d->priors, (unsigned long long)total, (unsigned long long)o.rounds,
+           fst.conv, fst.rnnpool, fst.l2);
+    sr_heads_sec_clear(&j.S[0]);
+    sr_heads_sec_clear(&j.S[1]);
+    sr_heads_fx_clear(&j.q);
+    sr_heads_float_clear(&net);
+    free(imf);
+    free(img);
+    free(wl);
+    free(wc);
+}
+
+/* ---- jobs/model.c dispatch on "type" ---------------------------------- */
+
+#include "jobs/model.h"
+#include "jobs/model_heads.h"
+
+Test(heads_secure, model_dispatch)
+{
+    static const char *roots[] = {"models/heads", "../../models/heads",
+                                  "../models/heads"};
+    const char *dir = NULL;
+    for (size_t i = 0; i < 3 && dir == NULL; i++)
+        if (access(roots[i], R_OK) == 0)
+            dir = roots[i];
+    cr_assert_not_null(dir, "bundled heads model not found");
+    char err[1024], want[1200];
+    sr_model m;
+    /* the FastGRNN commands get one clean usage line */
+    cr_assert_eq(sr_model_load(&m, dir, err, sizeof err), SR_EUSAGE);
+    snprintf(want, sizeof want,
+             "sirnn: %s/model.json: type: \"rnnpool-heads\" is not supported "
+             "by this command yet (sirnn demo --model heads runs it)",
+             dir);
+    cr_assert_str_eq(err, want);
+    cr_assert_null(m.heads);
+    /* any type: the heads model itself */
+    cr_assert_eq(sr_model_load_any(&m, dir, err, sizeof err), SR_OK, "%s", err);
+    cr_assert_eq(m.type, SR_MODEL_RNNPOOL_HEADS);
+    cr_assert_not_null(m.heads);
+    cr_assert_eq(m.heads->net.cfg.height, 240);
+    cr_assert_eq(m.heads->net.cfg.width, 320);
+    sr_model_clear(&m);
+    cr_assert_null(m.heads);
+}
