@@ -1,6 +1,7 @@
 /*
  * jobs/model.c -- model.json loader and input files (see model.h).
  */
+#include "jobs/jsonerr.h"
 #include "jobs/model.h"
 
 #include <math.h>
@@ -30,46 +31,7 @@ sr_model_role_name(sr_model_role role)
     return role_names[role];
 }
 
-/* Writes "sirnn: <file>: <field>: <detail>" and returns code. */
-static int
-mfail(char *err, size_t errlen, int code, const char *file, const char *field,
-      const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return code;
-    int k = snprintf(err, errlen, "sirnn: %s: %s: ", file, field);
-    if (k >= 0 && (size_t)k < errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
-/* JSON type of v in words, for "found ..." details. */
-static const char *
-jtype(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a real number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "?";
-}
 
 /* A required string field. */
 static int
@@ -78,10 +40,10 @@ get_str(const json_t *root, const char *key, const char **out, const char *file,
 {
     const json_t *v = json_object_get(root, key);
     if (v == NULL)
-        return mfail(err, errlen, SR_EUSAGE, file, key, "missing");
+        return sr_field_error(err, errlen, SR_EUSAGE, file, key, "missing");
     if (!json_is_string(v))
-        return mfail(err, errlen, SR_EUSAGE, file, key,
-                     "expected a string, found %s", jtype(v));
+        return sr_field_error(err, errlen, SR_EUSAGE, file, key,
+                     "expected a string, found %s", sr_json_type_name(v));
     *out = json_string_value(v);
     return SR_OK;
 }
@@ -93,13 +55,13 @@ get_dim(const json_t *root, const char *key, size_t *out, const char *file,
 {
     const json_t *v = json_object_get(root, key);
     if (v == NULL)
-        return mfail(err, errlen, SR_EUSAGE, file, key, "missing");
+        return sr_field_error(err, errlen, SR_EUSAGE, file, key, "missing");
     if (!json_is_integer(v))
-        return mfail(err, errlen, SR_EUSAGE, file, key,
-                     "expected a positive integer, found %s", jtype(v));
+        return sr_field_error(err, errlen, SR_EUSAGE, file, key,
+                     "expected a positive integer, found %s", sr_json_type_name(v));
     json_int_t i = json_integer_value(v);
     if (i < 1 || i > (json_int_t)SR_MODEL_DIM_MAX)
-        return mfail(err, errlen, SR_EUSAGE, file, key,
+        return sr_field_error(err, errlen, SR_EUSAGE, file, key,
                      "expected an integer in [1, %u], found %lld",
                      SR_MODEL_DIM_MAX, (long long)i);
     *out = (size_t)i;
@@ -113,13 +75,13 @@ get_num(const json_t *root, const char *key, double *out, const char *file,
 {
     const json_t *v = json_object_get(root, key);
     if (v == NULL)
-        return mfail(err, errlen, SR_EUSAGE, file, key, "missing");
+        return sr_field_error(err, errlen, SR_EUSAGE, file, key, "missing");
     if (!json_is_number(v))
-        return mfail(err, errlen, SR_EUSAGE, file, key,
-                     "expected a number, found %s", jtype(v));
+        return sr_field_error(err, errlen, SR_EUSAGE, file, key,
+                     "expected a number, found %s", sr_json_type_name(v));
     *out = json_number_value(v);
     if (!isfinite(*out))
-        return mfail(err, errlen, SR_EUSAGE, file, key, "not finite");
+        return sr_field_error(err, errlen, SR_EUSAGE, file, key, "not finite");
     return SR_OK;
 }
 
@@ -185,7 +147,7 @@ load_role(sr_model *m, sr_model_role r, const char *dir, const char *file,
           const char *mjson, char *err, size_t errlen)
 {
     if (file[0] == '/' || file[0] == '\0')
-        return mfail(err, errlen, SR_EUSAGE, mjson, "weights",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                      "\"%s\": expected a file name relative to the model "
                      "directory, found \"%s\"",
                      role_names[r], file);
@@ -222,14 +184,14 @@ load_role(sr_model *m, sr_model_role r, const char *dir, const char *file,
         if (nd == 2 && dims[1] == 0) /* W1/U1: any rank >= 1 */
             snprintf(want, sizeof want, "(%zu, rank)", dims[0]);
         sr_npy_shape_str(got, sizeof got, a->shape, a->ndim);
-        rc = mfail(err, errlen, SR_EUSAGE, path, "shape",
+        rc = sr_field_error(err, errlen, SR_EUSAGE, path, "shape",
                    "expected %s for \"%s\" %s, found %s", want, role_names[r],
                    what, got);
         goto out;
     }
     size_t bad = sr_npy_find_nonfinite(a->f64, a->n);
     if (bad < a->n) {
-        rc = mfail(err, errlen, SR_EUSAGE, path, "values",
+        rc = sr_field_error(err, errlen, SR_EUSAGE, path, "values",
                    "\"%s\" element %zu is %s, expected finite weights",
                    role_names[r], bad, isnan(a->f64[bad]) ? "NaN" : "inf");
         goto out;
@@ -237,7 +199,7 @@ load_role(sr_model *m, sr_model_role r, const char *dir, const char *file,
     if (r == SR_ROLE_STD)
         for (size_t i = 0; i < a->n; i++)
             if (!(a->f64[i] > 0)) {
-                rc = mfail(err, errlen, SR_EUSAGE, path, "values",
+                rc = sr_field_error(err, errlen, SR_EUSAGE, path, "values",
                            "\"std\" element %zu is %g, expected > 0", i,
                            a->f64[i]);
                 goto out;
@@ -263,15 +225,15 @@ check_roles(const json_t *weights, const char *mjson, char *err, size_t errlen)
         for (int r = 0; r < SR_ROLE_COUNT; r++)
             known |= strcmp(key, role_names[r]) == 0;
         if (!known)
-            return mfail(err, errlen, SR_EUSAGE, mjson, "weights",
+            return sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                          "unknown role \"%s\" (expected W or W1+W2, U or "
                          "U1+U2, b_gate, b_update, fc_W, fc_b, and "
                          "optionally mean+std)",
                          key);
         if (!json_is_string(v))
-            return mfail(err, errlen, SR_EUSAGE, mjson, "weights",
+            return sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                          "\"%s\": expected a file name, found %s", key,
-                         jtype(v));
+                         sr_json_type_name(v));
     }
     static const struct {
         int full, lo1, lo2;
@@ -284,19 +246,19 @@ check_roles(const json_t *weights, const char *mjson, char *err, size_t errlen)
         int f = has[pairs[i].full], a = has[pairs[i].lo1],
             b = has[pairs[i].lo2];
         if (f && (a || b))
-            return mfail(err, errlen, SR_EUSAGE, mjson, "weights",
+            return sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                          "both \"%s\" and \"%s\" given, expected %s",
                          role_names[pairs[i].full],
                          role_names[a ? pairs[i].lo1 : pairs[i].lo2],
                          pairs[i].text);
         if (!f && a != b)
-            return mfail(err, errlen, SR_EUSAGE, mjson, "weights",
+            return sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                          "\"%s\" given without \"%s\", expected %s",
                          role_names[a ? pairs[i].lo1 : pairs[i].lo2],
                          role_names[a ? pairs[i].lo2 : pairs[i].lo1],
                          pairs[i].text);
         if (!f && !a)
-            return mfail(err, errlen, SR_EUSAGE, mjson, "weights",
+            return sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                          "missing \"%s\", expected %s",
                          role_names[pairs[i].full], pairs[i].text);
     }
@@ -304,10 +266,10 @@ check_roles(const json_t *weights, const char *mjson, char *err, size_t errlen)
                                SR_ROLE_FC_B};
     for (int i = 0; i < 4; i++)
         if (!has[req[i]])
-            return mfail(err, errlen, SR_EUSAGE, mjson, "weights",
+            return sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                          "missing role \"%s\"", role_names[req[i]]);
     if (has[SR_ROLE_MEAN] != has[SR_ROLE_STD])
-        return mfail(err, errlen, SR_EUSAGE, mjson, "weights",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                      "\"%s\" given without \"%s\" (normalisation needs both)",
                      has[SR_ROLE_MEAN] ? "mean" : "std",
                      has[SR_ROLE_MEAN] ? "std" : "mean");
@@ -322,12 +284,12 @@ parse_model(sr_model *m, const json_t *root, const char *dir, const char *mjson,
     const char *s;
 
     if (!json_is_object(root))
-        return mfail(err, errlen, SR_EUSAGE, mjson, "json",
-                     "expected an object, found %s", jtype(root));
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "json",
+                     "expected an object, found %s", sr_json_type_name(root));
     if ((rc = get_str(root, "format", &s, mjson, err, errlen)) != SR_OK)
         return rc;
     if (strcmp(s, SR_MODEL_FORMAT) != 0)
-        return mfail(err, errlen, SR_EUSAGE, mjson, "format",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "format",
                      "expected \"%s\", found \"%s\"", SR_MODEL_FORMAT, s);
     if ((rc = get_str(root, "type", &s, mjson, err, errlen)) != SR_OK)
         return rc;
@@ -339,7 +301,7 @@ parse_model(sr_model *m, const json_t *root, const char *dir, const char *mjson,
         return sr_heads_model_parse(m->heads, root, dir, mjson, err, errlen);
     }
     if (strcmp(s, "fastgrnn") != 0)
-        return mfail(err, errlen, SR_EUSAGE, mjson, "type",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "type",
                      "expected \"fastgrnn\" or \"rnnpool-heads\", found "
                      "\"%s\"",
                      s);
@@ -353,7 +315,7 @@ parse_model(sr_model *m, const json_t *root, const char *dir, const char *mjson,
         for (size_t i = 0; i < sizeof top_keys / sizeof top_keys[0]; i++)
             known |= strcmp(key, top_keys[i]) == 0;
         if (!known)
-            return mfail(err, errlen, SR_EUSAGE, mjson, key,
+            return sr_field_error(err, errlen, SR_EUSAGE, mjson, key,
                          "unknown key (a fastgrnn model has format, name, "
                          "type, input_dim, hidden_dim, classes, timesteps, "
                          "zeta, nu, weights, fixed_point)");
@@ -366,7 +328,7 @@ parse_model(sr_model *m, const json_t *root, const char *dir, const char *mjson,
     for (size_t i = 0; printable && i < nl; i++)
         printable = s[i] >= 32 && s[i] < 127;
     if (!printable)
-        return mfail(err, errlen, SR_EUSAGE, mjson, "name",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "name",
                      "expected 1 to %d printable ASCII characters",
                      SR_MODEL_NAME_MAX - 1);
     memcpy(m->name, s, nl + 1);
@@ -383,23 +345,23 @@ parse_model(sr_model *m, const json_t *root, const char *dir, const char *mjson,
         (rc = get_num(root, "nu", &m->nu, mjson, err, errlen)) != SR_OK)
         return rc;
     if (m->classes < 2)
-        return mfail(err, errlen, SR_EUSAGE, mjson, "classes",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "classes",
                      "expected at least 2, found %zu", m->classes);
 
     const json_t *fp = json_object_get(root, "fixed_point");
     if (fp != NULL) {
         if (!json_is_object(fp))
-            return mfail(err, errlen, SR_EUSAGE, mjson, "fixed_point",
-                         "expected an object, found %s", jtype(fp));
+            return sr_field_error(err, errlen, SR_EUSAGE, mjson, "fixed_point",
+                         "expected an object, found %s", sr_json_type_name(fp));
         m->fixed_point = json_incref((json_t *)fp);
     }
 
     const json_t *weights = json_object_get(root, "weights");
     if (weights == NULL)
-        return mfail(err, errlen, SR_EUSAGE, mjson, "weights", "missing");
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights", "missing");
     if (!json_is_object(weights))
-        return mfail(err, errlen, SR_EUSAGE, mjson, "weights",
-                     "expected an object, found %s", jtype(weights));
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
+                     "expected an object, found %s", sr_json_type_name(weights));
     if ((rc = check_roles(weights, mjson, err, errlen)) != SR_OK)
         return rc;
     /* W1 before W2 and U1 before U2: the rank comes from the first */
@@ -431,16 +393,16 @@ model_load(sr_model *m, const char *dir, char *err, size_t errlen, int any)
     int rc;
     if (root == NULL) {
         if (je.line < 1)
-            rc = mfail(err, errlen, SR_EUSAGE, mjson, "open", "%s", je.text);
+            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "open", "%s", je.text);
         else
-            rc = mfail(err, errlen, SR_EUSAGE, mjson, "json",
+            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "json",
                        "line %d column %d: %s", je.line, je.column, je.text);
     } else {
         rc = parse_model(m, root, dir, mjson, err, errlen);
         json_decref(root);
     }
     if (rc == SR_OK && !any && m->type != SR_MODEL_FASTGRNN)
-        rc = mfail(err, errlen, SR_EUSAGE, mjson, "type",
+        rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "type",
                    "\"rnnpool-heads\" is not supported by this command yet "
                    "(sirnn demo --model heads runs it)");
     free(mjson);
@@ -572,7 +534,7 @@ sr_input_load(sr_npy *x, const char *path, size_t T, size_t D, char *err,
         char got[160];
         sr_npy_shape_str(got, sizeof got, x->shape, x->ndim);
         sr_npy_clear(x);
-        return mfail(err, errlen, SR_EUSAGE, path, "shape",
+        return sr_field_error(err, errlen, SR_EUSAGE, path, "shape",
                      "expected (B, %zu, %zu) [batch, timesteps, input_dim] "
                      "with B >= 1, found %s",
                      T, D, got);
@@ -580,7 +542,7 @@ sr_input_load(sr_npy *x, const char *path, size_t T, size_t D, char *err,
     size_t bad = sr_npy_find_nonfinite(x->f64, x->n);
     if (bad < x->n) {
         size_t b = bad / (T * D), t = bad / D % T, d = bad % D;
-        rc = mfail(err, errlen, SR_EUSAGE, path, "values",
+        rc = sr_field_error(err, errlen, SR_EUSAGE, path, "values",
                    "element [%zu, %zu, %zu] is %s, expected finite inputs", b,
                    t, d, isnan(x->f64[bad]) ? "NaN" : "inf");
         sr_npy_clear(x);
@@ -602,12 +564,12 @@ sr_labels_load(sr_npy *y, const char *path, size_t B, size_t K, char *err,
         char got[160];
         sr_npy_shape_str(got, sizeof got, y->shape, y->ndim);
         sr_npy_clear(y);
-        return mfail(err, errlen, SR_EUSAGE, path, "shape",
+        return sr_field_error(err, errlen, SR_EUSAGE, path, "shape",
                      "expected (%zu,) [batch of the inputs], found %s", B, got);
     }
     for (size_t i = 0; i < y->n; i++)
         if (y->i64[i] < 0 || (uint64_t)y->i64[i] >= K) {
-            rc = mfail(err, errlen, SR_EUSAGE, path, "values",
+            rc = sr_field_error(err, errlen, SR_EUSAGE, path, "values",
                        "label %zu is %lld, expected a class in [0, %zu)", i,
                        (long long)y->i64[i], K);
             sr_npy_clear(y);

@@ -2,6 +2,7 @@
  * jobs/model_heads.c -- the "rnnpool-heads" model loader (see
  * model_heads.h).
  */
+#include "jobs/jsonerr.h"
 #include "jobs/model_heads.h"
 
 #include <math.h>
@@ -18,44 +19,7 @@ static const char *const top_keys[] = {
 static const char *const rnn_keys[] = {"patch", "stride", "hidden1", "hidden2",
                                        "zeta1", "nu1",    "zeta2",   "nu2"};
 
-static int
-hfail(char *err, size_t errlen, int code, const char *file, const char *field,
-      const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return code;
-    int k = snprintf(err, errlen, "sirnn: %s: %s: ", file, field);
-    if (k >= 0 && (size_t)k < errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
-static const char *
-jtype(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a real number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "?";
-}
 
 /* A required integer in [lo, hi] (field names the key for messages). */
 static int
@@ -64,14 +28,14 @@ get_int(const json_t *obj, const char *key, const char *field, size_t lo,
 {
     const json_t *v = json_object_get(obj, key);
     if (v == NULL)
-        return hfail(err, errlen, SR_EUSAGE, mjson, field, "missing");
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, field, "missing");
     if (!json_is_integer(v))
-        return hfail(err, errlen, SR_EUSAGE, mjson, field,
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, field,
                      "expected an integer in [%zu, %zu], found %s", lo, hi,
-                     jtype(v));
+                     sr_json_type_name(v));
     json_int_t i = json_integer_value(v);
     if (i < (json_int_t)lo || i > (json_int_t)hi)
-        return hfail(err, errlen, SR_EUSAGE, mjson, field,
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, field,
                      "expected an integer in [%zu, %zu], found %lld", lo, hi,
                      (long long)i);
     *out = (size_t)i;
@@ -83,13 +47,13 @@ get_num(const json_t *v, const char *field, double *out, const char *mjson,
         char *err, size_t errlen)
 {
     if (v == NULL)
-        return hfail(err, errlen, SR_EUSAGE, mjson, field, "missing");
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, field, "missing");
     if (!json_is_number(v))
-        return hfail(err, errlen, SR_EUSAGE, mjson, field,
-                     "expected a number, found %s", jtype(v));
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, field,
+                     "expected a number, found %s", sr_json_type_name(v));
     *out = json_number_value(v);
     if (!isfinite(*out))
-        return hfail(err, errlen, SR_EUSAGE, mjson, field, "not finite");
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, field, "not finite");
     return SR_OK;
 }
 
@@ -100,13 +64,13 @@ get_nums(const json_t *root, const char *key, size_t n, size_t max, double *out,
 {
     const json_t *v = json_object_get(root, key);
     if (v == NULL)
-        return hfail(err, errlen, SR_EUSAGE, mjson, key, "missing");
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, key, "missing");
     if (!json_is_array(v))
-        return hfail(err, errlen, SR_EUSAGE, mjson, key,
-                     "expected an array of numbers, found %s", jtype(v));
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, key,
+                     "expected an array of numbers, found %s", sr_json_type_name(v));
     size_t len = json_array_size(v);
     if ((n != 0 && len != n) || len > max)
-        return hfail(err, errlen, SR_EUSAGE, mjson, key,
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, key,
                      "expected %zu numbers, found %zu", n ? n : max, len);
     for (size_t i = 0; i < len; i++) {
         char field[64];
@@ -139,10 +103,10 @@ parse_cfg(sr_heads_cfg *cfg, double zn[4], const json_t *root,
 
     const json_t *r = json_object_get(root, "rnnpool");
     if (r == NULL)
-        return hfail(err, errlen, SR_EUSAGE, mjson, "rnnpool", "missing");
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "rnnpool", "missing");
     if (!json_is_object(r))
-        return hfail(err, errlen, SR_EUSAGE, mjson, "rnnpool",
-                     "expected an object, found %s", jtype(r));
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "rnnpool",
+                     "expected an object, found %s", sr_json_type_name(r));
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)r, key, v)
@@ -151,7 +115,7 @@ parse_cfg(sr_heads_cfg *cfg, double zn[4], const json_t *root,
         for (size_t i = 0; i < sizeof rnn_keys / sizeof rnn_keys[0]; i++)
             known |= strcmp(key, rnn_keys[i]) == 0;
         if (!known)
-            return hfail(err, errlen, SR_EUSAGE, mjson, "rnnpool",
+            return sr_field_error(err, errlen, SR_EUSAGE, mjson, "rnnpool",
                          "unknown key \"%s\" (rnnpool has patch, stride, "
                          "hidden1, hidden2, zeta1, nu1, zeta2, nu2)",
                          key);
@@ -176,10 +140,10 @@ parse_cfg(sr_heads_cfg *cfg, double zn[4], const json_t *root,
 
     const json_t *st = json_object_get(root, "stages");
     if (st == NULL)
-        return hfail(err, errlen, SR_EUSAGE, mjson, "stages", "missing");
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "stages", "missing");
     if (!json_is_array(st) || json_array_size(st) < 1 ||
         json_array_size(st) > SR_HEADS_MAX_STAGES)
-        return hfail(err, errlen, SR_EUSAGE, mjson, "stages",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "stages",
                      "expected an array of 1 to %d [t, c, n, s] arrays",
                      SR_HEADS_MAX_STAGES);
     cfg->nstages = json_array_size(st);
@@ -187,14 +151,14 @@ parse_cfg(sr_heads_cfg *cfg, double zn[4], const json_t *root,
         const json_t *a = json_array_get(st, j);
         size_t vals[4];
         if (!json_is_array(a) || json_array_size(a) != 4)
-            return hfail(err, errlen, SR_EUSAGE, mjson, "stages",
+            return sr_field_error(err, errlen, SR_EUSAGE, mjson, "stages",
                          "stage %zu: expected [t, c, n, s] (expansion, "
                          "channels, blocks, stride)",
                          j);
         for (size_t i = 0; i < 4; i++) {
             const json_t *e = json_array_get(a, i);
             if (!json_is_integer(e) || json_integer_value(e) < 1)
-                return hfail(err, errlen, SR_EUSAGE, mjson, "stages",
+                return sr_field_error(err, errlen, SR_EUSAGE, mjson, "stages",
                              "stage %zu: entry %zu: expected a positive "
                              "integer",
                              j, i);
@@ -209,7 +173,7 @@ parse_cfg(sr_heads_cfg *cfg, double zn[4], const json_t *root,
                        errlen)) != SR_OK)
         return rc;
     if (!(cfg->variance[0] > 0) || !(cfg->variance[1] > 0))
-        return hfail(err, errlen, SR_EUSAGE, mjson, "variance",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "variance",
                      "expected two positive numbers");
     return SR_OK;
 }
@@ -320,7 +284,7 @@ load_one(const role *r, const char *dir, const char *file, const char *mjson,
          char *err, size_t errlen)
 {
     if (file[0] == '/' || file[0] == '\0')
-        return hfail(err, errlen, SR_EUSAGE, mjson, "weights",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                      "\"%s\": expected a file name relative to the model "
                      "directory, found \"%s\"",
                      r->name, file);
@@ -346,13 +310,13 @@ load_one(const role *r, const char *dir, const char *file, const char *mjson,
         char want[96], got[96];
         shape_text(want, sizeof want, r);
         sr_npy_shape_str(got, sizeof got, a.shape, a.ndim);
-        rc = hfail(err, errlen, SR_EUSAGE, path, "shape",
+        rc = sr_field_error(err, errlen, SR_EUSAGE, path, "shape",
                    "expected %s for \"%s\", found %s", want, r->name, got);
         goto out;
     }
     size_t bad = sr_npy_find_nonfinite(a.f64, a.n);
     if (bad < a.n) {
-        rc = hfail(err, errlen, SR_EUSAGE, path, "values",
+        rc = sr_field_error(err, errlen, SR_EUSAGE, path, "values",
                    "\"%s\" element %zu is %s, expected finite weights", r->name,
                    bad, isnan(a.f64[bad]) ? "NaN" : "infinite");
         goto out;
@@ -363,7 +327,7 @@ load_one(const role *r, const char *dir, const char *file, const char *mjson,
         const size_t C = r->shape[1];
         for (size_t i = 0; i < C; i++)
             if (!(a.f64[3 * C + i] >= 0.0)) {
-                rc = hfail(err, errlen, SR_EUSAGE, path, "values",
+                rc = sr_field_error(err, errlen, SR_EUSAGE, path, "values",
                            "\"%s\" running_var (row 3) element %zu is "
                            "negative",
                            r->name, i);
@@ -385,8 +349,8 @@ sr_heads_model_parse(sr_heads_model *m, const json_t *root, const char *dir,
     int rc;
     memset(m, 0, sizeof *m);
     if (!json_is_object(root))
-        return hfail(err, errlen, SR_EUSAGE, mjson, "json",
-                     "expected an object, found %s", jtype(root));
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "json",
+                     "expected an object, found %s", sr_json_type_name(root));
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)root, key, v)
@@ -395,7 +359,7 @@ sr_heads_model_parse(sr_heads_model *m, const json_t *root, const char *dir,
         for (size_t i = 0; i < sizeof top_keys / sizeof top_keys[0]; i++)
             known |= strcmp(key, top_keys[i]) == 0;
         if (!known)
-            return hfail(err, errlen, SR_EUSAGE, mjson, key,
+            return sr_field_error(err, errlen, SR_EUSAGE, mjson, key,
                          "unknown key (an rnnpool-heads model has format, "
                          "name, type, input_height, input_width, "
                          "conv0_channels, rnnpool, stages, classes, anchors, "
@@ -403,15 +367,15 @@ sr_heads_model_parse(sr_heads_model *m, const json_t *root, const char *dir,
     }
     const json_t *f = json_object_get(root, "format");
     if (!json_is_string(f) || strcmp(json_string_value(f), "sirnn-model/1"))
-        return hfail(err, errlen, SR_EUSAGE, mjson, "format",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "format",
                      "expected \"sirnn-model/1\"");
     const json_t *t = json_object_get(root, "type");
     if (!json_is_string(t) || strcmp(json_string_value(t), "rnnpool-heads"))
-        return hfail(err, errlen, SR_EUSAGE, mjson, "type",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "type",
                      "expected \"rnnpool-heads\"");
     const json_t *nm = json_object_get(root, "name");
     if (!json_is_string(nm))
-        return hfail(err, errlen, SR_EUSAGE, mjson, "name",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "name",
                      nm ? "expected a string" : "missing");
     const char *s = json_string_value(nm);
     size_t nl = strlen(s);
@@ -419,7 +383,7 @@ sr_heads_model_parse(sr_heads_model *m, const json_t *root, const char *dir,
     for (size_t i = 0; printable && i < nl; i++)
         printable = s[i] >= 32 && s[i] < 127;
     if (!printable)
-        return hfail(err, errlen, SR_EUSAGE, mjson, "name",
+        return sr_field_error(err, errlen, SR_EUSAGE, mjson, "name",
                      "expected 1 to %d printable ASCII characters",
                      SR_HEADS_NAME_MAX - 1);
     memcpy(m->name, s, nl + 1);
@@ -431,7 +395,7 @@ sr_heads_model_parse(sr_heads_model *m, const json_t *root, const char *dir,
     char why[256];
     rc = sr_heads_float_init(&m->net, &cfg, why, sizeof why);
     if (rc == SR_EUSAGE)
-        return hfail(err, errlen, rc, mjson, "configuration", "%s", why);
+        return sr_field_error(err, errlen, rc, mjson, "configuration", "%s", why);
     if (rc != SR_OK)
         return rc;
     m->net.rnn.rnn1.zeta = zn[0];
@@ -442,8 +406,8 @@ sr_heads_model_parse(sr_heads_model *m, const json_t *root, const char *dir,
     const json_t *fp = json_object_get(root, "fixed_point");
     if (fp != NULL) {
         if (!json_is_object(fp)) {
-            rc = hfail(err, errlen, SR_EUSAGE, mjson, "fixed_point",
-                       "expected an object, found %s", jtype(fp));
+            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "fixed_point",
+                       "expected an object, found %s", sr_json_type_name(fp));
             goto fail;
         }
         m->fixed_point = json_incref((json_t *)fp);
@@ -451,7 +415,7 @@ sr_heads_model_parse(sr_heads_model *m, const json_t *root, const char *dir,
 
     const json_t *w = json_object_get(root, "weights");
     if (w == NULL || !json_is_object(w)) {
-        rc = hfail(err, errlen, SR_EUSAGE, mjson, "weights",
+        rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                    w ? "expected an object" : "missing");
         goto fail;
     }
@@ -468,15 +432,15 @@ sr_heads_model_parse(sr_heads_model *m, const json_t *root, const char *dir,
         while (i < nr && strcmp(roles[i].name, key) != 0)
             i++;
         if (i == nr) {
-            rc = hfail(err, errlen, SR_EUSAGE, mjson, "weights",
+            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                        "unknown role \"%s\" for this configuration (%zu "
                        "roles, listed in docs/heads.md)",
                        key, nr);
             break;
         }
         if (!json_is_string(v)) {
-            rc = hfail(err, errlen, SR_EUSAGE, mjson, "weights",
-                       "\"%s\": expected a file name, found %s", key, jtype(v));
+            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
+                       "\"%s\": expected a file name, found %s", key, sr_json_type_name(v));
             break;
         }
     }
@@ -484,7 +448,7 @@ sr_heads_model_parse(sr_heads_model *m, const json_t *root, const char *dir,
         if (json_object_get(w, roles[i].name) == NULL) {
             char want[96];
             shape_text(want, sizeof want, &roles[i]);
-            rc = hfail(err, errlen, SR_EUSAGE, mjson, "weights",
+            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "weights",
                        "missing role \"%s\" (expected %s%s)", roles[i].name,
                        want,
                        roles[i].kind == R_BN
@@ -537,9 +501,9 @@ sr_heads_model_load(sr_heads_model *m, const char *dir, char *err,
     int rc;
     if (root == NULL) {
         if (je.line < 1)
-            rc = hfail(err, errlen, SR_EUSAGE, mjson, "open", "%s", je.text);
+            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "open", "%s", je.text);
         else
-            rc = hfail(err, errlen, SR_EUSAGE, mjson, "json",
+            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "json",
                        "line %d column %d: %s", je.line, je.column, je.text);
     } else {
         rc = sr_heads_model_parse(m, root, dir, mjson, err, errlen);
@@ -574,14 +538,14 @@ sr_heads_input_load(sr_npy *x, const char *path, size_t height, size_t width,
     if (!ok) {
         char got[96];
         sr_npy_shape_str(got, sizeof got, x->shape, x->ndim);
-        rc = hfail(err, errlen, SR_EUSAGE, path, "shape",
+        rc = sr_field_error(err, errlen, SR_EUSAGE, path, "shape",
                    "expected (B, %zu, %zu) or (B, %zu, %zu, 1) images, "
                    "found %s",
                    height, width, height, width, got);
     } else {
         size_t bad = sr_npy_find_nonfinite(x->f64, x->n);
         if (bad < x->n)
-            rc = hfail(err, errlen, SR_EUSAGE, path, "values",
+            rc = sr_field_error(err, errlen, SR_EUSAGE, path, "values",
                        "element %zu is not finite", bad);
     }
     if (rc != SR_OK)

@@ -1,0 +1,23 @@
+/*
+ * jobs/jsonerr.h -- helpers shared by the model.json loaders (jobs/model.c,
+ * jobs/model_heads.c): the one-line error and JSON type names.
+ */
+#ifndef SR_JOBS_JSONERR_H
+#define SR_JOBS_JSONERR_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/*
+ * Writes "sirnn: <file>: <field>: <detail>" (detail from fmt) into err and
+ * returns code.  err may be NULL.
+ */
+int sr_field_error(char *err, size_t errlen, int code, const char *file,
+                   const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* The JSON type of v in words ("an object", "a string", ...). */
+const char *sr_json_type_name(const json_t *v);
+
+#endif
