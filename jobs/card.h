@@ -26,7 +26,7 @@
  * function, so both name the same field ("timesteps: model card 8,
  * client input 9").
  *
- * How they travel (jobs/infer.c): the hello's job blob (SR_JOB_MODEL) is
+ * How they travel (jobs/infer_session.c): the hello's job blob (SR_JOB_MODEL) is
  * the constant SR_CARD_HELLO, which both parties send identically (the
  * engine compares model job blobs byte for byte and its reply has no room
  * for a card); right after the lanes are up, lane 0 of rank 0 carries the
