@@ -34,20 +34,11 @@ TestSuite(conv_secure, .init = arm_alarm);
 
 #define NLANES 2
 
-static uint64_t
-rnd64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* uniform signed value of bw bits */
 static int64_t
 rnds(uint64_t *s, unsigned bw)
 {
-    return sr_fxp_sext(rnd64(s), bw);
+    return sr_fxp_sext(sr_test_rand64(s), bw);
 }
 
 enum op { OP_CONV, OP_RELU6, OP_AVG, OP_MAX, OP_MAXOUT };

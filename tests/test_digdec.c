@@ -23,15 +23,6 @@ arm_alarm(void)
 
 TestSuite(digdec, .init = arm_alarm);
 
-static uint64_t
-rnd64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 struct run {
     size_t n;
     unsigned bw, d;
@@ -195,8 +186,8 @@ ParameterizedTest(struct param *p, digdec, matches_cleartext)
     const uint64_t mk = sr_mask(bw), md = sr_mask(d);
     const uint64_t edges[] = {0, 1, mk, md, md + 1, mk >> 1, mk - md};
     for (size_t i = 0; i < n; i++) {
-        x[i] = (i < 7 ? edges[i] : rnd64(&seed)) & mk;
-        uint64_t a = rnd64(&seed) & mk;
+        x[i] = (i < 7 ? edges[i] : sr_test_rand64(&seed)) & mk;
+        uint64_t a = sr_test_rand64(&seed) & mk;
         if (i % 5 == 1)
             a = 0;
         if (i % 5 == 2) /* every digit sums to all ones */

@@ -24,15 +24,6 @@ arm_alarm(void)
 TestSuite(ext, .init = arm_alarm);
 
 static uint64_t
-rnd64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t
 sext(uint64_t x, unsigned m)
 {
     x &= sr_mask(m);
@@ -163,8 +154,8 @@ ParameterizedTest(struct param *p, ext, matches_cleartext)
     const uint64_t mm = sr_mask(m);
     const uint64_t edges[] = {0, 1, mm, mm >> 1, (mm >> 1) + 1, 2};
     for (size_t i = 0; i < n; i++) {
-        x[i] = (i < 6 ? edges[i] : rnd64(&seed)) & mm;
-        uint64_t a = rnd64(&seed) & mm;
+        x[i] = (i < 6 ? edges[i] : sr_test_rand64(&seed)) & mm;
+        uint64_t a = sr_test_rand64(&seed) & mm;
         if (i % 7 == 1)
             a = 0; /* no wrap */
         if (i % 7 == 2)
@@ -177,7 +168,7 @@ ParameterizedTest(struct param *p, ext, matches_cleartext)
         if (p->flags == SR_MSB_PUBLIC) {
             c.msb[0][i] = c.msb[1][i] = b;
         } else {
-            uint8_t s = (uint8_t)(rnd64(&seed) & 1);
+            uint8_t s = (uint8_t)(sr_test_rand64(&seed) & 1);
             c.msb[0][i] = s;
             c.msb[1][i] = s ^ b;
         }

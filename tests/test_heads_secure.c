@@ -28,19 +28,10 @@ TestSuite(heads_secure, .init = arm_alarm);
 
 #define NLANES 2
 
-static uint64_t
-rnd64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 static double
 urand(uint64_t *s, double amp) /* uniform [-amp, amp) */
 {
-    return amp * (2.0 * (double)(rnd64(s) >> 11) * 0x1p-53 - 1.0);
+    return amp * (2.0 * (double)(sr_test_rand64(s) >> 11) * 0x1p-53 - 1.0);
 }
 
 static double *

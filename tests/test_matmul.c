@@ -25,15 +25,6 @@ arm_alarm(void)
 TestSuite(matmul, .init = arm_alarm);
 
 static uint64_t
-rnd64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t
 ext64(uint64_t x, unsigned m, int sgn)
 {
     x &= sr_mask(m);
@@ -229,20 +220,20 @@ ParameterizedTest(struct param *p, matmul, matches_cleartext)
     int known_b = p->mode == M_KNOWN && (p->flags & SR_KNOWN_B);
     unsigned wa = known_b ? p->mb : p->ma, wb = known_b ? p->ma : p->mb;
     for (size_t q = 0; q < na; q++) {
-        A[q] = rnd64(&seed) & sr_mask(wa);
+        A[q] = sr_test_rand64(&seed) & sr_mask(wa);
         if (q == 0)
             A[q] = sr_mask(wa); /* -1 / max */
         if (q == 1)
             A[q] = (sr_mask(wa) >> 1) + 1; /* min */
-        uint64_t a = rnd64(&seed) & sr_mask(wa);
+        uint64_t a = sr_test_rand64(&seed) & sr_mask(wa);
         c.A[SR_SERVER][q] = a;
         c.A[SR_CLIENT][q] = (A[q] - a) & sr_mask(wa);
     }
     for (size_t q = 0; q < nb; q++) {
-        B[q] = rnd64(&seed) & sr_mask(wb);
+        B[q] = sr_test_rand64(&seed) & sr_mask(wb);
         if (q == 0)
             B[q] = (sr_mask(wb) >> 1) + 1;
-        uint64_t a = rnd64(&seed) & sr_mask(wb);
+        uint64_t a = sr_test_rand64(&seed) & sr_mask(wb);
         c.B[SR_SERVER][q] = a;
         c.B[SR_CLIENT][q] = (B[q] - a) & sr_mask(wb);
     }

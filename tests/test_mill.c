@@ -51,15 +51,6 @@ kk_bytes(size_t n, unsigned m, unsigned l)
     return 32 * (uint64_t)n + packed_chunks(n, (size_t)1 << m, l);
 }
 
-static uint64_t
-rnd64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 enum op {
     OP_MILL,
     OP_MILL_EQ,
@@ -257,17 +248,17 @@ make_inputs(struct run *c, uint64_t seed)
             a = ed[i / ne] & mk;
             b = ed[i % ne] & mk;
         } else if (i % 5 == 0) {
-            a = b = rnd64(&s) & mk; /* equal */
+            a = b = sr_test_rand64(&s) & mk; /* equal */
         } else if (i % 5 == 1) {
-            a = rnd64(&s) & mk; /* neighbours */
+            a = sr_test_rand64(&s) & mk; /* neighbours */
             b = (a + 1) & mk;
         } else {
-            a = rnd64(&s) & mk;
-            b = rnd64(&s) & mk;
+            a = sr_test_rand64(&s) & mk;
+            b = sr_test_rand64(&s) & mk;
         }
         c->x[SR_ALICE][i] = a;
         c->x[SR_BOB][i] = b;
-        c->m[SR_ALICE][i] = (uint8_t)(rnd64(&s) & 1);
+        c->m[SR_ALICE][i] = (uint8_t)(sr_test_rand64(&s) & 1);
     }
 }
 

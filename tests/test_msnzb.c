@@ -23,15 +23,6 @@ arm_alarm(void)
 
 TestSuite(msnzb, .init = arm_alarm);
 
-static uint64_t
-rnd64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* docs/ot.md: 1-of-2^m OT, 32 B per instance from the receiver, packed
  * rows per chunk of 4096 from the sender. */
 static uint64_t
@@ -250,9 +241,9 @@ ParameterizedTest(struct param *p, msnzb, matches_cleartext)
             x[i] = i == 0 ? 0
                           : ((uint64_t)1 << ((i - 1) / 2 % bw)) - ((i - 1) % 2);
         else /* random magnitude */
-            x[i] = rnd64(&seed) >> (rnd64(&seed) % 64);
+            x[i] = sr_test_rand64(&seed) >> (sr_test_rand64(&seed) % 64);
         x[i] &= mk;
-        uint64_t a = rnd64(&seed) & mk;
+        uint64_t a = sr_test_rand64(&seed) & mk;
         if (i % 5 == 1)
             a = 0;
         c.x[SR_ALICE][i] = a;

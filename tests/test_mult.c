@@ -25,15 +25,6 @@ arm_alarm(void)
 TestSuite(mult, .init = arm_alarm);
 
 static uint64_t
-rnd64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t
 ext64(uint64_t x, unsigned m, int sgn)
 {
     x &= sr_mask(m);
@@ -357,9 +348,9 @@ ParameterizedTest(struct param *p, mult, matches_cleartext)
     const uint64_t ey[] = {0, 1, mn, mn >> 1, (mn >> 1) + 1};
     const unsigned kinds = p->flags & (SR_MULT_MSB_PUBLIC | SR_MULT_MSB_SHARED);
     for (size_t i = 0; i < n; i++) {
-        x[i] = (i < 25 ? ex[i / 5] : rnd64(&seed)) & mm;
+        x[i] = (i < 25 ? ex[i / 5] : sr_test_rand64(&seed)) & mm;
         c.w[i] = x[i];
-        uint64_t a = rnd64(&seed) & mm;
+        uint64_t a = sr_test_rand64(&seed) & mm;
         if (i % 7 == 1)
             a = 0;
         c.x[SR_SERVER][i] = a;
@@ -368,18 +359,18 @@ ParameterizedTest(struct param *p, mult, matches_cleartext)
             c.x[SR_SERVER][i] = x[i];
             for (size_t j = 0; j < K; j++)
                 c.y[SR_CLIENT][i * K + j] = y[i * K + j] =
-                    rnd64(&seed) & sr_mask(bw);
+                    sr_test_rand64(&seed) & sr_mask(bw);
             continue;
         }
-        y[i] = (i < 25 ? ey[i % 5] : rnd64(&seed)) & mn;
-        a = rnd64(&seed) & mn;
+        y[i] = (i < 25 ? ey[i % 5] : sr_test_rand64(&seed)) & mn;
+        a = sr_test_rand64(&seed) & mn;
         if (i % 5 == 2)
             a = mn;
         c.y[SR_SERVER][i] = a;
         c.y[SR_CLIENT][i] = (y[i] - a) & mn;
         uint8_t bx = (uint8_t)((x[i] >> (m - 1)) & 1);
         uint8_t by = (uint8_t)((y[i] >> (nb - 1)) & 1);
-        uint8_t t = (uint8_t)(rnd64(&seed) & 1), u = (uint8_t)(t ^ 1);
+        uint8_t t = (uint8_t)(sr_test_rand64(&seed) & 1), u = (uint8_t)(t ^ 1);
         if (kinds == SR_MULT_MSB_PUBLIC) {
             c.mx[0][i] = c.mx[1][i] = bx;
             c.my[0][i] = c.my[1][i] = by;

@@ -25,15 +25,6 @@ arm_alarm(void)
 TestSuite(trunc, .init = arm_alarm);
 
 static uint64_t
-rnd64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t
 sext(uint64_t x, unsigned m)
 {
     x &= sr_mask(m);
@@ -269,10 +260,10 @@ ParameterizedTest(struct param *p, trunc, matches_cleartext)
         0,  1,      mk,      mk >> 1,        (mk >> 1) + 1,
         ms, ms + 1, mk - ms, (mk - ms) & mk, 2};
     for (size_t i = 0; i < n; i++) {
-        x[i] = (i < 10 ? edges[i] : rnd64(&seed)) & mk;
+        x[i] = (i < 10 ? edges[i] : sr_test_rand64(&seed)) & mk;
         if (i >= 10 && i % 9 == 0)
             x[i] &= ~ms; /* exact multiples of 2^s */
-        uint64_t a = rnd64(&seed) & mk;
+        uint64_t a = sr_test_rand64(&seed) & mk;
         if (i % 7 == 1)
             a = 0;
         if (i % 7 == 2)
@@ -280,14 +271,14 @@ ParameterizedTest(struct param *p, trunc, matches_cleartext)
         if (i % 7 == 3)
             a = x[i];
         if (i % 7 == 4)
-            a = (x[i] & ms) | (rnd64(&seed) & ~ms & mk); /* low no carry */
+            a = (x[i] & ms) | (sr_test_rand64(&seed) & ~ms & mk); /* low no carry */
         c.x[SR_ALICE][i] = a;
         c.x[SR_BOB][i] = (x[i] - a) & mk;
         uint8_t b = (uint8_t)((x[i] >> (bw - 1)) & 1);
         if (p->flags == SR_MSB_PUBLIC) {
             c.msb[0][i] = c.msb[1][i] = b;
         } else {
-            uint8_t t = (uint8_t)(rnd64(&seed) & 1);
+            uint8_t t = (uint8_t)(sr_test_rand64(&seed) & 1);
             c.msb[0][i] = t;
             c.msb[1][i] = t ^ b;
         }

@@ -20,6 +20,16 @@ sr_test_seed(void)
     return s != NULL ? strtoull(s, NULL, 0) : 0x5152524eULL;
 }
 
+/* see twoparty.h */
+uint64_t
+sr_test_rand64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 static int
 tcp_pair(int *a, int *b)
 {

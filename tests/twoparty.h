@@ -41,4 +41,8 @@ int sr_test_socketpairs(int *a, int *b, unsigned nconn, int tcp);
 /* Test seed: SR_TEST_SEED from the environment, else a fixed default. */
 uint64_t sr_test_seed(void);
 
+/* splitmix64: the next value of a cheap deterministic stream for test
+ * inputs (not for protocol randomness). */
+uint64_t sr_test_rand64(uint64_t *state);
+
 #endif
