@@ -5,6 +5,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* see jsonerr.h */
 int
@@ -45,4 +47,40 @@ sr_json_type_name(const json_t *v)
         return "null";
     }
     return "?";
+}
+
+/* see jsonerr.h */
+char *
+sr_path_join(const char *dir, const char *file)
+{
+    size_t dl = strlen(dir), n = dl + strlen(file) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s%s%s", dir, dl > 0 && dir[dl - 1] != '/' ? "/" : "",
+                 file);
+    return p;
+}
+
+/* see jsonerr.h */
+int
+sr_model_json_read(const char *dir, json_t **root, char **path, char *err,
+                   size_t errlen)
+{
+    *root = NULL;
+    *path = sr_path_join(dir, "model.json");
+    if (*path == NULL)
+        return SR_ENOMEM;
+    json_error_t je;
+    *root = json_load_file(*path, JSON_REJECT_DUPLICATES, &je);
+    if (*root != NULL)
+        return SR_OK;
+    int rc = je.line < 1
+                 ? sr_field_error(err, errlen, SR_EUSAGE, *path, "open", "%s",
+                                  je.text)
+                 : sr_field_error(err, errlen, SR_EUSAGE, *path, "json",
+                                  "line %d column %d: %s", je.line, je.column,
+                                  je.text);
+    free(*path);
+    *path = NULL;
+    return rc;
 }

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "engine/common.h"
+
 #include <jansson.h>
 
 /*
@@ -19,5 +21,18 @@ int sr_field_error(char *err, size_t errlen, int code, const char *file,
 
 /* The JSON type of v in words ("an object", "a string", ...). */
 const char *sr_json_type_name(const json_t *v);
+
+/* dir and a relative file name joined by one '/' (new string; NULL when
+ * out of memory). */
+char *sr_path_join(const char *dir, const char *file);
+
+/*
+ * Reads dir/model.json (duplicate keys rejected).  On SR_OK, *root is the
+ * document (json_decref it) and *path the file's path (free it).  Otherwise
+ * *root and *path are NULL and err holds "sirnn: <path>: open|json: ..."
+ * (SR_EUSAGE) or the code is SR_ENOMEM.
+ */
+int sr_model_json_read(const char *dir, json_t **root, char **path, char *err,
+                       size_t errlen);
 
 #endif

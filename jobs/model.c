@@ -85,20 +85,6 @@ get_num(const json_t *root, const char *key, double *out, const char *file,
     return SR_OK;
 }
 
-/* Joins dir and a relative file name into a new string (NULL: ENOMEM). */
-static char *
-join_path(const char *dir, const char *file)
-{
-    size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p != NULL) {
-        size_t dl = strlen(dir);
-        int slash = dl > 0 && dir[dl - 1] != '/';
-        snprintf(p, n, "%s%s%s", dir, slash ? "/" : "", file);
-    }
-    return p;
-}
-
 /*
  * Expected shape of each role: nd dimensions named by letters, D H K for
  * the dims and w/u for the ranks rW/rU (0 until W1/U1 fixed them); alt1
@@ -151,7 +137,7 @@ load_role(sr_model *m, sr_model_role r, const char *dir, const char *file,
                      "\"%s\": expected a file name relative to the model "
                      "directory, found \"%s\"",
                      role_names[r], file);
-    char *path = join_path(dir, file);
+    char *path = sr_path_join(dir, file);
     if (path == NULL)
         return SR_ENOMEM;
     sr_npy *a = &m->w[r];
@@ -385,22 +371,13 @@ model_load(sr_model *m, const char *dir, char *err, size_t errlen, int any)
     memset(m, 0, sizeof *m);
     if (err != NULL && errlen > 0)
         err[0] = '\0';
-    char *mjson = join_path(dir, "model.json");
-    if (mjson == NULL)
-        return SR_ENOMEM;
-    json_error_t je;
-    json_t *root = json_load_file(mjson, JSON_REJECT_DUPLICATES, &je);
-    int rc;
-    if (root == NULL) {
-        if (je.line < 1)
-            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "open", "%s", je.text);
-        else
-            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "json",
-                       "line %d column %d: %s", je.line, je.column, je.text);
-    } else {
-        rc = parse_model(m, root, dir, mjson, err, errlen);
-        json_decref(root);
-    }
+    char *mjson;
+    json_t *root;
+    int rc = sr_model_json_read(dir, &root, &mjson, err, errlen);
+    if (rc != SR_OK)
+        return rc;
+    rc = parse_model(m, root, dir, mjson, err, errlen);
+    json_decref(root);
     if (rc == SR_OK && !any && m->type != SR_MODEL_FASTGRNN)
         rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "type",
                    "\"rnnpool-heads\" is not supported by this command yet "

@@ -288,12 +288,9 @@ load_one(const role *r, const char *dir, const char *file, const char *mjson,
                      "\"%s\": expected a file name relative to the model "
                      "directory, found \"%s\"",
                      r->name, file);
-    size_t pl = strlen(dir) + strlen(file) + 2;
-    char *path = malloc(pl);
+    char *path = sr_path_join(dir, file);
     if (path == NULL)
         return SR_ENOMEM;
-    snprintf(path, pl, "%s%s%s", dir,
-             dir[0] && dir[strlen(dir) - 1] != '/' ? "/" : "", file);
     sr_npy a;
     int rc = sr_npy_load(&a, path, SR_NPY_FLOAT, err, errlen);
     if (rc != SR_OK) {
@@ -490,25 +487,13 @@ sr_heads_model_load(sr_heads_model *m, const char *dir, char *err,
 {
     SR_REQUIRE(m != NULL && dir != NULL);
     memset(m, 0, sizeof *m);
-    size_t pl = strlen(dir) + 16;
-    char *mjson = malloc(pl);
-    if (mjson == NULL)
-        return SR_ENOMEM;
-    snprintf(mjson, pl, "%s%smodel.json", dir,
-             dir[0] && dir[strlen(dir) - 1] != '/' ? "/" : "");
-    json_error_t je;
-    json_t *root = json_load_file(mjson, JSON_REJECT_DUPLICATES, &je);
-    int rc;
-    if (root == NULL) {
-        if (je.line < 1)
-            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "open", "%s", je.text);
-        else
-            rc = sr_field_error(err, errlen, SR_EUSAGE, mjson, "json",
-                       "line %d column %d: %s", je.line, je.column, je.text);
-    } else {
-        rc = sr_heads_model_parse(m, root, dir, mjson, err, errlen);
-        json_decref(root);
-    }
+    char *mjson;
+    json_t *root;
+    int rc = sr_model_json_read(dir, &root, &mjson, err, errlen);
+    if (rc != SR_OK)
+        return rc;
+    rc = sr_heads_model_parse(m, root, dir, mjson, err, errlen);
+    json_decref(root);
     free(mjson);
     return rc;
 }
