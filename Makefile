@@ -27,7 +27,7 @@ LIB_SRC  := $(wildcard engine/*.c protocols/*.c math/*.c layers/*.c) \
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-TEST_AUX := $(BUILD)/tests/twoparty.o
+TEST_AUX := $(BUILD)/tests/twoparty.o $(BUILD)/tests/fgmodel.o
 MPI_SRC  := $(wildcard tests/mpi/*.c)
 MPI_BIN  := $(MPI_SRC:tests/mpi/%.c=$(BUILD)/tests/mpi/%)
 

@@ -18,6 +18,7 @@
 #include "layers/fastgrnn.h"
 #include "layers/fastgrnn_secure.h"
 #include "protocols/share.h"
+#include "tests/fgmodel.h"
 #include "tests/twoparty.h"
 
 static char tmpdir[64];
@@ -55,64 +56,18 @@ bundled(char *out, size_t n, const char *name, const char *file)
 static uint64_t rng_state;
 
 static double
-urand(void) /* uniform [0, 1), xorshift64* */
+urand(void)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (double)((rng_state * 2685821657736338717ull) >> 11) * 0x1p-53;
+    return sr_test_urand(&rng_state);
 }
 
-static void
-save(const char *dir, const char *name, size_t r, size_t c, double amp)
-{
-    char path[256], err[SR_NPY_ERRLEN];
-    double *v = malloc(r * c * sizeof *v);
-    for (size_t i = 0; i < r * c; i++)
-        v[i] = amp * (2.0 * urand() - 1.0);
-    snprintf(path, sizeof path, "%s/%s.npy", dir, name);
-    const size_t shape[2] = {r, c};
-    cr_assert_eq(sr_npy_save_f64(path, SR_NPY_F8, shape, 2, v, err, sizeof err),
-                 SR_OK, "%s", err);
-    free(v);
-}
-
+/* Writes a random FastGRNN (low rank when rW/rU > 0) into dir. */
 static void
 random_model(const char *dir, size_t D, size_t H, size_t K, size_t T, size_t rW,
              size_t rU, uint64_t seed)
 {
     rng_state = seed;
-    if (rW) {
-        save(dir, "W1", D, rW, 0.6);
-        save(dir, "W2", rW, H, 0.6);
-    } else {
-        save(dir, "W", D, H, 0.5);
-    }
-    if (rU) {
-        save(dir, "U1", H, rU, 0.15);
-        save(dir, "U2", rU, H, 0.15);
-    } else {
-        save(dir, "U", H, H, 0.1);
-    }
-    save(dir, "b_gate", 1, H, 1.0);
-    save(dir, "b_update", 1, H, 1.0);
-    save(dir, "fc_W", H, K, 1.5);
-    save(dir, "fc_b", 1, K, 0.5);
-    char path[256];
-    snprintf(path, sizeof path, "%s/model.json", dir);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fprintf(f,
-            "{\"format\": \"sirnn-model/1\", \"name\": \"rand\", \"type\": "
-            "\"fastgrnn\", \"input_dim\": %zu, \"hidden_dim\": %zu, "
-            "\"classes\": %zu, \"timesteps\": %zu, \"zeta\": %.17g, \"nu\": "
-            "%.17g, \"weights\": {%s, %s, \"b_gate\": \"b_gate.npy\", "
-            "\"b_update\": \"b_update.npy\", \"fc_W\": \"fc_W.npy\", "
-            "\"fc_b\": \"fc_b.npy\"}}\n",
-            D, H, K, T, 4.0 * urand() - 1.0, 4.0 * urand() - 5.0,
-            rW ? "\"W1\": \"W1.npy\", \"W2\": \"W2.npy\"" : "\"W\": \"W.npy\"",
-            rU ? "\"U1\": \"U1.npy\", \"U2\": \"U2.npy\"" : "\"U\": \"U.npy\"");
-    cr_assert_eq(fclose(f), 0);
+    sr_test_fastgrnn_random(dir, D, H, K, T, rW, rU, &rng_state);
 }
 
 static void
