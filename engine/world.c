@@ -129,6 +129,45 @@ sr_world_allgather(const sr_world *W, void *recv, const void *send, size_t len)
 
 /* see world.h */
 int
+sr_world_allgatherv(const sr_world *W, uint64_t *buf, const size_t *off,
+                    const size_t *len)
+{
+    if (!W->mpi || W->size == 1)
+        return SR_OK;
+    const size_t R = (size_t)W->size;
+    int *cnt = malloc(2 * R * sizeof *cnt);
+    if (cnt == NULL)
+        return SR_ENOMEM;
+    int *dsp = cnt + R, fits = 1;
+    for (size_t k = 0; k < R; k++) {
+        fits &= len[k] <= INT_MAX && off[k] <= INT_MAX;
+        cnt[k] = fits ? (int)len[k] : 0;
+        dsp[k] = fits ? (int)off[k] : 0;
+    }
+    int rc = SR_OK;
+    if (fits) {
+        rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, cnt, dsp,
+                            MPI_UINT64_T, MPI_COMM_WORLD) == MPI_SUCCESS
+                 ? SR_OK
+                 : SR_EMPI;
+    } else {
+        /* every rank walks the same segments in the same chunks */
+        for (size_t k = 0; k < R && rc == SR_OK; k++)
+            for (size_t d = 0; d < len[k] && rc == SR_OK;) {
+                const size_t n =
+                    len[k] - d < (size_t)INT_MAX ? len[k] - d : INT_MAX;
+                if (MPI_Bcast(buf + off[k] + d, (int)n, MPI_UINT64_T, (int)k,
+                              MPI_COMM_WORLD) != MPI_SUCCESS)
+                    rc = SR_EMPI;
+                d += n;
+            }
+    }
+    free(cnt);
+    return rc;
+}
+
+/* see world.h */
+int
 sr_world_max(const sr_world *W, double *v)
 {
     if (!W->mpi || W->size == 1)

@@ -12,6 +12,7 @@
 #define SR_ENGINE_WORLD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/common.h"
 
@@ -57,6 +58,17 @@ SR_NODISCARD int sr_world_gather(const sr_world *W, void *recv,
 /* Every rank gets every rank's block (recv holds size * len bytes). */
 SR_NODISCARD int sr_world_allgather(const sr_world *W, void *recv,
                                     const void *send, size_t len);
+
+/*
+ * In-place all-gather of segments of one uint64 array: rank k has filled
+ * buf[off[k], off[k] + len[k]) (off, len: one entry per rank, the same on
+ * every rank; segments must not overlap); on return every rank holds every
+ * segment (MPI_Allgatherv with MPI_IN_PLACE; when a count or offset does
+ * not fit an int, one MPI_Bcast per rank in chunks of at most INT_MAX
+ * elements).  On a world of one: nothing to do.
+ */
+SR_NODISCARD int sr_world_allgatherv(const sr_world *W, uint64_t *buf,
+                                     const size_t *off, const size_t *len);
 
 /* Max of one double over all ranks, result on every rank. */
 SR_NODISCARD int sr_world_max(const sr_world *W, double *v);

@@ -26,6 +26,28 @@
  * function, so both name the same field ("timesteps: model card 8,
  * client input 9").
  *
+ * Type "rnnpool-heads" (docs/heads.md s10; the FastGRNN text above is
+ * unchanged): name, type, every configuration key, the formats, the
+ * weight scale of every convolution, and what is revealed:
+ *
+ *   card=sirnn-card/1  name=heads  type=rnnpool-heads
+ *   input_height=240  input_width=320  conv0_channels=4
+ *   rnnpool.patch=8  rnnpool.stride=4  rnnpool.hidden1=16
+ *   rnnpool.hidden2=16  stages=2,32,4,1;2,32,4,1;2,96,3,2;2,128,3,1
+ *   classes=2  anchors=8,16,32,48  variance=0.10000000000000001,0.2
+ *   fmt.in=16,14 fmt.act=16,11 fmt.rnn.x=16,11 ... fmt.out=16,10
+ *   wscale.conv0=S  wscale.expand=S,..  wscale.dw=S,..
+ *   wscale.project=S,..  wscale.loc=S,..  wscale.conf=S,..
+ *   reveal=loc,conf
+ *
+ * (doubles in %.17g; wscale lists: one per block with an expansion, per
+ * block, per block, per source, per source.)  Never a weight, bias, zeta
+ * or nu.  The heads request: request, batch, height, width, reveal (the
+ * client's --reveal, accepted and ignored: loc and conf are always what is
+ * revealed); the check: batch >= 1, height and width at most the card's
+ * input size (the server's memory budget) and an image the network can
+ * take ("height: model card at most 240, client input 300 (...)").
+ *
  * How they travel (jobs/infer_session.c): the hello's job blob (SR_JOB_MODEL) is
  * the constant SR_CARD_HELLO, which both parties send identically (the
  * engine compares model job blobs byte for byte and its reply has no room
@@ -42,6 +64,7 @@
 #include "engine/common.h"
 #include "jobs/model.h"
 #include "layers/fastgrnn_secure.h"
+#include "layers/heads_pub.h"
 
 #define SR_CARD_MAX 4096
 #define SR_CARD_HELLO "job=infer\ncard=sirnn-card/1\n"
@@ -49,15 +72,41 @@
 typedef struct sr_card {
     char name[SR_MODEL_NAME_MAX];
     sr_fastgrnn_pub pub; /* type fastgrnn: dims and formats */
+    sr_model_type type;  /* SR_MODEL_FASTGRNN or SR_MODEL_RNNPOOL_HEADS */
+    sr_heads_desc heads; /* type rnnpool-heads: cfg, formats, weight
+                            scales (layers/heads_pub.h) */
 } sr_card;
 
+/* The request: FastGRNN [B, T, D] (height = width = 0), or rnnpool-heads
+ * images [B, H, W] (timesteps = input_dim = 0; channels are always 1). */
 typedef struct sr_card_request {
     size_t batch, timesteps, input_dim;
     sr_reveal reveal;
+    size_t height, width;
 } sr_card_request;
 
 /* The card of a loaded model m with formats f (the server's). */
 void sr_card_make(sr_card *c, const sr_model *m, const sr_fastgrnn_fmt *f);
+
+/* The card of the server's quantised heads model q named name. */
+void sr_card_make_heads(sr_card *c, const char *name, const sr_heads_fx *q);
+
+/*
+ * The client's request for the card's type from its input's shape
+ * (ndim 3, or 4 with a last axis of 1): FastGRNN [B, T, D(, 1)], heads
+ * [B, H, W(, 1)].
+ */
+void sr_card_request_for(sr_card_request *r, const sr_card *c, size_t ndim,
+                         const size_t *shape, sr_reveal reveal);
+
+/*
+ * Heads: the public model (sr_heads_pub_make) of the card at the
+ * request's image size (r accepted by sr_card_check).  SR_OK or SR_EUSAGE
+ * with the reason in err.
+ */
+SR_NODISCARD int sr_card_heads_pub(sr_heads_fx *pub, const sr_card *c,
+                                   const sr_card_request *r, char *err,
+                                   size_t errlen);
 
 /* Canonical text of c; returns its length (< cap, SR_REQUIRE). */
 size_t sr_card_encode(char *out, size_t cap, const sr_card *c);
@@ -75,8 +124,8 @@ SR_NODISCARD int sr_card_request_decode(sr_card_request *r, const char *b,
                                         size_t len, char *err, size_t errlen);
 
 /*
- * The request against the card: input shape (timesteps, then input_dim)
- * and batch >= 1.  SR_OK or SR_EUSAGE with "FIELD: model card V, client
+ * The request against the card: input shape (timesteps, then input_dim;
+ * heads: height, then width) and batch >= 1.  SR_OK or SR_EUSAGE with "FIELD: model card V, client
  * input W" in err.
  */
 SR_NODISCARD int sr_card_check(const sr_card *c, const sr_card_request *r,

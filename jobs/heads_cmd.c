@@ -12,6 +12,7 @@
 
 #include "engine/lane.h"
 #include "jobs/cli.h"
+#include "jobs/heads_fmt.h"
 #include "jobs/model.h"
 #include "jobs/model_heads.h"
 #include "layers/heads.h"
@@ -29,6 +30,11 @@ typedef struct demo {
     unsigned lanes;
     int seeded;
     uint64_t seed;
+    sr_lane lane[2][MAX_LANES]; /* [party][k]: each image runs on all */
+    pthread_barrier_t bar[2];
+    int rc[2];                /* the parties' runs (lane 0's thread) */
+    sr_heads_sec_stats st[2]; /* per part, over the party's lanes */
+    double seconds[2];        /* every image, wall clock */
 } demo;
 
 typedef struct side {
@@ -37,41 +43,58 @@ typedef struct side {
     unsigned id;
     int fd;
     int rc;
-    sr_heads_sec_stats st;
     sr_chan_stats cs;
-    double seconds;
 } side;
 
+/*
+ * One thread per lane sets its lane up (socket, OT); then lane 0's
+ * thread of each party runs every image over all the party's lanes
+ * (sr_heads_secure_infer_lanes: one image at a time, each layer split
+ * over the T lanes, one rank) while the others wait; each thread then
+ * takes its lane's counters and clears it.
+ */
 static void *
 side_main(void *arg)
 {
     side *s = arg;
     demo *d = s->d;
-    sr_lane L;
+    sr_lane *L = &d->lane[s->party][s->id];
     const sr_lane_opts lo = {
         .timeout_ms = 600000, .seeded = d->seeded, .seed = d->seed};
-    memset(&L, 0, sizeof L);
-    s->rc = sr_lane_init(&L, s->party, s->id, &s->fd, 1, &lo);
+    s->rc = sr_lane_init(L, s->party, s->id, &s->fd, 1, &lo);
     if (s->rc == SR_OK)
-        s->rc = sr_ot_setup(&L);
-    const double t0 = sr_now();
-    const sr_chan_stats c0 = sr_lane_stats(&L);
-    const int srv = s->party == SR_SERVER;
-    for (size_t i = s->id; i < d->nimg && s->rc == SR_OK; i += d->lanes)
-        s->rc = sr_heads_secure_infer(
-            &L, d->S[s->party], srv ? NULL : d->loc + i * d->nl,
-            srv ? NULL : d->conf + i * d->nc, srv ? NULL : d->img + i * d->npx,
-            sr_heads_known(&L, d->q), &s->st);
-    sr_chan_flush(&L.chan);
-    s->cs = sr_chan_stats_diff(sr_lane_stats(&L), c0);
-    s->seconds = sr_now() - t0;
+        s->rc = sr_ot_setup(L);
+    const sr_chan_stats c0 = sr_lane_stats(L);
+    pthread_barrier_wait(&d->bar[s->party]);
+    if (s->id == 0) {
+        int rc = SR_OK;
+        for (unsigned k = 0; k < d->lanes && rc == SR_OK; k++)
+            if (d->lane[s->party][k].ot == NULL)
+                rc = SR_EIO; /* a lane failed its setup */
+        const int srv = s->party == SR_SERVER;
+        const sr_lanes ls = {d->lane[s->party], d->lanes};
+        const double t0 = sr_now();
+        for (size_t i = 0; i < d->nimg && rc == SR_OK; i++)
+            rc = sr_heads_secure_infer_lanes(
+                &ls, NULL, d->S[s->party], srv ? NULL : d->loc + i * d->nl,
+                srv ? NULL : d->conf + i * d->nc,
+                srv ? NULL : d->img + i * d->npx, srv ? d->q : NULL,
+                &d->st[s->party]);
+        d->seconds[s->party] = sr_now() - t0;
+        d->rc[s->party] = rc;
+    }
+    pthread_barrier_wait(&d->bar[s->party]);
+    sr_chan_flush(&L->chan);
+    s->cs = sr_chan_stats_diff(sr_lane_stats(L), c0);
+    if (s->rc == SR_OK)
+        s->rc = d->rc[s->party];
     if (s->rc != SR_OK) /* unblock the peer */
         shutdown(s->fd, SHUT_RDWR);
-    sr_lane_clear(&L);
+    sr_lane_clear(L);
     return NULL;
 }
 
-/* Runs every image over d->lanes lane pairs; stats summed into out. */
+/* Runs every image over d->lanes lane pairs. */
 static int
 run_secure(demo *d, side *sd)
 {
@@ -90,17 +113,21 @@ run_secure(demo *d, side *sd)
             s->fd = sv[p];
         }
     }
+    for (unsigned p = 0; p < 2; p++)
+        pthread_barrier_init(&d->bar[p], NULL, d->lanes);
+    int rc = SR_OK;
     for (unsigned i = 0; i < 2 * d->lanes; i++)
         started[i] = pthread_create(&th[i], NULL, side_main, &sd[i]) == 0;
-    int rc = SR_OK;
+    for (unsigned i = 0; i < 2 * d->lanes; i++)
+        if (!started[i]) /* a barrier would never open: give up */
+            abort();
     for (unsigned i = 0; i < 2 * d->lanes; i++) {
-        if (started[i])
-            pthread_join(th[i], NULL);
-        else
-            rc = SR_ENOMEM;
+        pthread_join(th[i], NULL);
         if (rc == SR_OK && sd[i].rc != SR_OK)
             rc = sd[i].rc;
     }
+    for (unsigned p = 0; p < 2; p++)
+        pthread_barrier_destroy(&d->bar[p]);
     return rc;
 }
 
@@ -173,6 +200,10 @@ sr_cmd_demo_heads(int argc, char **argv)
     mm.heads = NULL;
     sr_model_clear(&mm);
     const size_t H0 = m.net.cfg.height, W0 = m.net.cfg.width;
+    if (H == 0 && W == 0) { /* the default: 160 x 120 (docs/heads.md) */
+        H = H0 < 120 ? H0 : 120;
+        W = W0 < 160 ? W0 : 160;
+    }
     if ((H != 0) != (W != 0) || H > H0 || W > W0) {
         sr_heads_model_clear(&m);
         return usage("--height and --width go together, at most the model's "
@@ -191,7 +222,14 @@ sr_cmd_demo_heads(int argc, char **argv)
     const sr_heads_cfg *cfg = &m.net.cfg;
     const sr_heads_dims *dm = &m.net.dims;
     sr_heads_fmt f;
-    sr_heads_fmt_default(&f);
+    char mjson[4096];
+    snprintf(mjson, sizeof mjson, "%s/model.json", dir);
+    if (sr_heads_model_fmt(&f, m.fixed_point, mjson, err, sizeof err) !=
+        SR_OK) {
+        fprintf(stderr, "%s\n", err);
+        sr_heads_model_clear(&m);
+        return 2;
+    }
     sr_heads_fx q, pub;
     sr_heads_sec Ss, Sc;
     memset(&Ss, 0, sizeof Ss);
@@ -227,16 +265,25 @@ sr_cmd_demo_heads(int argc, char **argv)
     double *sc = calloc(dm->priors, sizeof *sc);
     size_t *keep = calloc(dm->priors, sizeof *keep);
     side *sd = calloc(2 * MAX_LANES, sizeof *sd);
+    memset(d.lane, 0, sizeof d.lane);
     if (!img || !fimg || !wl || !d.loc || !d.conf || !fl || !pr || !bx || !sc ||
         !keep || !sd)
         rc = SR_ENOMEM;
+    /* DIR/X_test_WxH.npy when it exists (the 160 x 120 image), else
+     * top-left crops of DIR/X_test.npy */
     char path[4096];
-    snprintf(path, sizeof path, "%s/X_test.npy", dir);
+    size_t XH = cfg->height, XW = cfg->width;
+    snprintf(path, sizeof path, "%s/X_test_%zux%zu.npy", dir, XW, XH);
+    if (access(path, R_OK) != 0) {
+        snprintf(path, sizeof path, "%s/X_test.npy", dir);
+        XH = H0;
+        XW = W0;
+    }
     sr_npy x;
     memset(&x, 0, sizeof x);
     const int have = rc == SR_OK && access(path, R_OK) == 0;
     if (have &&
-        sr_heads_input_load(&x, path, H0, W0, err, sizeof err) != SR_OK) {
+        sr_heads_input_load(&x, path, XH, XW, err, sizeof err) != SR_OK) {
         fprintf(stderr, "%s\n", err);
         rc = SR_EUSAGE;
     }
@@ -246,7 +293,7 @@ sr_cmd_demo_heads(int argc, char **argv)
             for (size_t xx = 0; xx < cfg->width; xx++) {
                 double v;
                 if (have && x.shape[0] > 0) {
-                    v = x.f64[((i % x.shape[0]) * H0 + y) * W0 + xx];
+                    v = x.f64[((i % x.shape[0]) * XH + y) * XW + xx];
                 } else { /* splitmix64, uniform [-1, 1) */
                     uint64_t z = (st += 0x9e3779b97f4a7c15ULL);
                     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -291,33 +338,24 @@ sr_cmd_demo_heads(int argc, char **argv)
     }
     if (rc == SR_OK) {
         uint64_t bytes = 0, rounds = 0;
-        double secs = 0;
-        sr_heads_sec_stats tot;
-        memset(&tot, 0, sizeof tot);
         for (unsigned k = 0; k < d.lanes; k++) {
             const side *s = &sd[2 * k], *c = &sd[2 * k + 1];
             bytes += s->cs.bytes_sent + c->cs.bytes_sent;
             rounds = s->cs.rounds > rounds ? s->cs.rounds : rounds;
             rounds = c->cs.rounds > rounds ? c->cs.rounds : rounds;
-            secs = s->seconds > secs ? s->seconds : secs;
-            for (unsigned p = 0; p < SR_HS_NPARTS; p++) {
-                tot.bytes[p] += s->st.bytes[p];
-                tot.seconds[p] = s->st.seconds[p] > tot.seconds[p]
-                                     ? s->st.seconds[p]
-                                     : tot.seconds[p];
-                tot.rounds[p] = s->st.rounds[p] > tot.rounds[p]
-                                    ? s->st.rounds[p]
-                                    : tot.rounds[p];
-            }
         }
-        printf("total: %.2f s, %llu bytes (%.3f GB), %llu rounds\n", secs,
-               (unsigned long long)bytes, (double)bytes / 1e9,
-               (unsigned long long)rounds);
+        /* per part: the server's figures over its lanes (bytes summed,
+         * rounds the max over lanes, seconds the slowest lane per stage) */
+        const sr_heads_sec_stats *tot = &d.st[SR_SERVER];
+        printf("total: %.2f s, %llu bytes (%.3f GB), %llu rounds per lane, "
+               "%u lane pair(s) per image\n",
+               d.seconds[SR_SERVER], (unsigned long long)bytes,
+               (double)bytes / 1e9, (unsigned long long)rounds, d.lanes);
         for (unsigned p = 0; p < SR_HS_NPARTS; p++)
             printf("  %-8s %10.2f s %14llu bytes %8llu rounds\n",
-                   sr_heads_part_name(p), tot.seconds[p],
-                   (unsigned long long)tot.bytes[p],
-                   (unsigned long long)tot.rounds[p]);
+                   sr_heads_part_name(p), tot->seconds[p],
+                   (unsigned long long)tot->bytes[p],
+                   (unsigned long long)tot->rounds[p]);
     } else {
         fprintf(stderr, "sirnn: demo: %s\n", sr_strerror(rc));
     }

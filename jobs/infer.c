@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jobs/heads_fmt.h"
 #include "jobs/infer_internal.h"
 #include "jobs/internal.h"
+#include "jobs/model_heads.h"
 #include "jobs/quantise.h"
 #include "jobs/report.h"
 
@@ -113,12 +115,30 @@ sr_cmd_server(int argc, char **argv)
     /* the model first: a bad model is a usage error before any waiting */
     char err[1024] = "";
     sr_model m;
-    int rc = sr_model_load(&m, o.model, err, sizeof err);
+    int rc = sr_model_load_any(&m, o.model, err, sizeof err);
+    const int heads = rc == SR_OK && m.type == SR_MODEL_RNNPOOL_HEADS;
     sr_fastgrnn_fmt f;
-    if (rc == SR_OK)
-        rc = sr_model_formats(&f, &m, o.model, err, sizeof err);
+    sr_heads_fx hq;
+    memset(&hq, 0, sizeof hq);
     sr_card card;
-    if (rc == SR_OK) {
+    if (heads) {
+        /* formats: model.json's fixed_point or the defaults (heads_fmt.h) */
+        char what[4200];
+        snprintf(what, sizeof what, "%s/model.json", o.model);
+        sr_heads_fmt hf;
+        rc = sr_heads_model_fmt(&hf, m.heads->fixed_point, what, err,
+                                sizeof err);
+        if (rc == SR_OK &&
+            sr_heads_fx_init(&hq, &m.heads->net, &hf, NULL) != SR_OK) {
+            snprintf(err, sizeof err, "sirnn: server: out of memory");
+            rc = SR_ENOMEM;
+        }
+        if (rc == SR_OK)
+            sr_card_make_heads(&card, m.heads->name, &hq);
+    } else if (rc == SR_OK) {
+        rc = sr_model_formats(&f, &m, o.model, err, sizeof err);
+    }
+    if (rc == SR_OK && !heads) {
         sr_card_make(&card, &m, &f);
         char why[200];
         if (sr_fastgrnn_secure_check(&card.pub, why, sizeof why) != SR_OK) {
@@ -129,7 +149,7 @@ sr_cmd_server(int argc, char **argv)
     }
     sr_fastgrnn_fx q;
     memset(&q, 0, sizeof q);
-    if (rc == SR_OK) {
+    if (rc == SR_OK && !heads) {
         const sr_fastgrnn_float fp = sr_model_float(&m);
         rc = sr_fastgrnn_fx_init(&q, &fp, &f, NULL);
         if (rc != SR_OK)
@@ -137,6 +157,7 @@ sr_cmd_server(int argc, char **argv)
     }
     if (rc != SR_OK) {
         fprintf(stderr, "%s\n", err);
+        sr_heads_fx_clear(&hq);
         sr_model_clear(&m);
         return rc == SR_EUSAGE ? 2 : 1;
     }
@@ -144,6 +165,7 @@ sr_cmd_server(int argc, char **argv)
     sr_tls_config tls;
     int code = sr_infer_party_start(&o, &W, &tls, &argc, &argv);
     if (code != 0) {
+        sr_heads_fx_clear(&hq);
         sr_fastgrnn_fx_clear(&q);
         sr_model_clear(&m);
         return code;
@@ -170,7 +192,8 @@ sr_cmd_server(int argc, char **argv)
                             .W = &W,
                             .who = SR_SERVER,
                             .q = &q,
-                            .card_srv = &card};
+                            .card_srv = &card,
+                            .hq = &hq};
         for (unsigned k = 0; o.c.sessions == 0 || k < o.c.sessions;) {
             sr_session s;
             memset(&s, 0, sizeof s);
@@ -217,38 +240,31 @@ sr_cmd_server(int argc, char **argv)
     }
     sr_tls_config_clear(&tls);
     sr_world_finalize(&W);
+    sr_heads_fx_clear(&hq);
     sr_fastgrnn_fx_clear(&q);
     sr_model_clear(&m);
     return code;
 }
 
-/* The CSV of DESIGN.md s7 to path (temp + rename) or stdout. */
-static int
-write_csv(const char *path, size_t B, size_t K, const long *pred,
-          const uint64_t *lo, const sr_fx *flo)
+/* Opens the CSV output: path through a temporary file (tmp), or stdout. */
+static FILE *
+csv_open(const char *path, char *tmp, size_t tmplen)
 {
-    char tmp[4096];
-    FILE *fh = stdout;
-    if (path != NULL) {
-        snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-        int fd = mkstemp(tmp);
-        fh = fd >= 0 ? fdopen(fd, "w") : NULL;
-        if (fh == NULL) {
-            sr_cli_error("client", "cannot write %s", path);
-            return SR_EIO;
-        }
-    }
-    fprintf(fh, "index,pred");
-    for (size_t k = 0; flo != NULL && k < K; k++)
-        fprintf(fh, ",logit_%zu", k);
-    fputc('\n', fh);
-    for (size_t b = 0; b < B; b++) {
-        fprintf(fh, "%zu,%ld", b, pred[b]);
-        for (size_t k = 0; flo != NULL && k < K; k++)
-            fprintf(fh, ",%.17g", sr_fx_value(lo[b * K + k], *flo));
-        fputc('\n', fh);
-    }
-    int bad = ferror(fh) != 0;
+    if (path == NULL)
+        return stdout;
+    snprintf(tmp, tmplen, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    FILE *fh = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (fh == NULL)
+        sr_cli_error("client", "cannot write %s", path);
+    return fh;
+}
+
+/* Closes it: renamed over path, or stdout flushed. */
+static int
+csv_close(FILE *fh, const char *path, const char *tmp, int bad)
+{
+    bad |= ferror(fh) != 0;
     if (path == NULL)
         return bad || fflush(fh) != 0 ? SR_EIO : SR_OK;
     bad |= fclose(fh) != 0;
@@ -260,6 +276,42 @@ write_csv(const char *path, size_t B, size_t K, const long *pred,
         return SR_EIO;
     }
     return SR_OK;
+}
+
+/* The CSV of DESIGN.md s7 to path (temp + rename) or stdout. */
+static int
+write_csv(const char *path, size_t B, size_t K, const long *pred,
+          const uint64_t *lo, const sr_fx *flo)
+{
+    char tmp[4096];
+    FILE *fh = csv_open(path, tmp, sizeof tmp);
+    if (fh == NULL)
+        return SR_EIO;
+    fprintf(fh, "index,pred");
+    for (size_t k = 0; flo != NULL && k < K; k++)
+        fprintf(fh, ",logit_%zu", k);
+    fputc('\n', fh);
+    for (size_t b = 0; b < B; b++) {
+        fprintf(fh, "%zu,%ld", b, pred[b]);
+        for (size_t k = 0; flo != NULL && k < K; k++)
+            fprintf(fh, ",%.17g", sr_fx_value(lo[b * K + k], *flo));
+        fputc('\n', fh);
+    }
+    return csv_close(fh, path, tmp, 0);
+}
+
+/* The heads CSV (docs/heads.md s10); p->pred gets the head counts. */
+static int
+write_heads_csv(const char *path, sr_infer_party *p)
+{
+    char tmp[4096];
+    FILE *fh = csv_open(path, tmp, sizeof tmp);
+    if (fh == NULL)
+        return SR_EIO;
+    const int rc = sr_infer_heads_write(p, fh);
+    if (rc == SR_ENOMEM)
+        sr_cli_error("client", "out of memory");
+    return csv_close(fh, path, tmp, rc != SR_OK);
 }
 
 /* see infer.h */
@@ -275,11 +327,12 @@ sr_cmd_client(int argc, char **argv)
     memset(&x, 0, sizeof x);
     memset(&y, 0, sizeof y);
     int rc = sr_npy_load(&x, o.input, SR_NPY_FLOAT, err, sizeof err);
-    if (rc == SR_OK && (x.ndim != 3 || x.shape[0] == 0 ||
-                        sr_npy_find_nonfinite(x.f64, x.n) < x.n)) {
+    if (rc == SR_OK &&
+        ((x.ndim != 3 && !(x.ndim == 4 && x.shape[3] == 1)) ||
+         x.shape[0] == 0 || sr_npy_find_nonfinite(x.f64, x.n) < x.n)) {
         snprintf(err, sizeof err,
                  "sirnn: %s: expected finite float inputs of shape [B, T, D] "
-                 "with B >= 1",
+                 "(FastGRNN) or [B, H, W] / [B, H, W, 1] (images) with B >= 1",
                  o.input);
         rc = SR_EUSAGE;
     }
@@ -309,9 +362,8 @@ sr_cmd_client(int argc, char **argv)
     }
     sr_infer_party p = {
         .o = &o, .tls = &tls, .W = &W, .who = SR_CLIENT, .x = &x};
+    /* the request itself follows the card's type (infer_session.c) */
     p.req.batch = x.shape[0];
-    p.req.timesteps = x.shape[1];
-    p.req.input_dim = x.shape[2];
     p.req.reveal = (sr_reveal)o.reveal;
     sr_net_opts no = sr_infer_net_opts(&o, &tls);
     sr_session s;
@@ -327,11 +379,23 @@ sr_cmd_client(int argc, char **argv)
         code = sr_infer_session(&p, &s, &rep);
         if (code == 2 && W.rank == 0)
             sr_cli_error("client", "refused: %s", p.msg);
+        const int heads = p.card.type == SR_MODEL_RNNPOOL_HEADS;
+        if (code == 0 && W.rank == 0 && heads &&
+            write_heads_csv(o.output, &p) != SR_OK)
+            code = 1;
         if (code == 0 && W.rank == 0) {
             const size_t B = p.req.batch, K = p.card.pub.K;
             size_t hits = 0;
             for (size_t b = 0; o.labels != NULL && b < B; b++) {
-                if (y.i64[b] < 0 || (size_t)y.i64[b] >= K) {
+                if (heads && y.i64[b] < 0) {
+                    sr_cli_error(o.labels,
+                                 "label %zu is %lld, expected a head count "
+                                 ">= 0",
+                                 b, (long long)y.i64[b]);
+                    code = 2;
+                    break;
+                }
+                if (!heads && (y.i64[b] < 0 || (size_t)y.i64[b] >= K)) {
                     sr_cli_error(o.labels, "label %zu is %lld, expected 0..%zu",
                                  b, (long long)y.i64[b], K - 1);
                     code = 2;
@@ -350,10 +414,11 @@ sr_cmd_client(int argc, char **argv)
                             "(%zu/%zu)\n",
                             (double)hits / (double)B, hits, B);
             }
-            if (code == 0 && write_csv(o.output, B, K, p.pred, p.logits,
-                                       p.req.reveal == SR_REVEAL_LOGITS
-                                           ? &p.card.pub.f.logits
-                                           : NULL) != SR_OK)
+            if (code == 0 && !heads &&
+                write_csv(o.output, B, K, p.pred, p.logits,
+                          p.req.reveal == SR_REVEAL_LOGITS
+                              ? &p.card.pub.f.logits
+                              : NULL) != SR_OK)
                 code = 1;
             if (code == 0 && rep != NULL && o.c.report != NULL &&
                 sr_report_emit(rep, o.c.report, 0) != SR_OK)
@@ -363,6 +428,8 @@ sr_cmd_client(int argc, char **argv)
     }
     free(p.pred);
     free(p.logits);
+    free(p.hloc);
+    free(p.hconf);
     sr_session_clear(&s);
     sr_tls_config_clear(&tls);
     sr_world_finalize(&W);

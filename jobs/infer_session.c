@@ -15,6 +15,7 @@
 #include "jobs/progress.h"
 #include "jobs/quantise.h"
 #include "jobs/report.h"
+#include "protocols/ot.h"
 
 /* ---- one session on one rank -------------------------------------------- */
 
@@ -25,6 +26,7 @@ typedef struct rank_res {
     double seconds, setup_seconds, cpu, rss;
     uint64_t sent, recv, wire, rounds, setup_bytes;
     sr_fastgrnn_stats st;
+    sr_heads_sec_stats hst; /* type rnnpool-heads */
 } rank_res;
 
 /* The card or request text that rank 0 broadcasts. */
@@ -108,8 +110,21 @@ exchange_card(sr_infer_party *p, sr_lane *L0, int lanes_ok)
             recv_text(L0, x);       /* C -> S: the request */
         } else {
             recv_text(L0, x); /* S -> C: the model card */
+            /* the request depends on the card's type: FastGRNN [B, T, D]
+             * or heads images [B, H, W] (an undecodable card: the
+             * FastGRNN form; this client then gives up below) */
+            sr_card *c = calloc(1, sizeof *c);
+            sr_card_request rq;
+            if (c != NULL && x->rc == SR_OK &&
+                sr_card_decode(c, x->text, x->len, NULL, 0) != SR_OK) {
+                /* refused below, by every rank's own decode */
+            }
+            sr_card_request_for(&rq, c != NULL ? c : &p->card,
+                                (size_t)p->x->ndim, p->x->shape,
+                                (sr_reveal)p->o->reveal);
+            free(c);
             char req[512];
-            size_t n = sr_card_request_encode(req, sizeof req, &p->req);
+            size_t n = sr_card_request_encode(req, sizeof req, &rq);
             send_text(L0, req, n); /* C -> S: the request */
             if (x->rc == SR_OK)
                 x->rc = sr_chan_error(&L0->chan);
@@ -124,6 +139,9 @@ exchange_card(sr_infer_party *p, sr_lane *L0, int lanes_ok)
         p->card = *p->card_srv;
     } else if (rc == SR_OK) {
         rc = sr_card_decode(&p->card, x->text, x->len, err, sizeof err);
+        if (rc == SR_OK)
+            sr_card_request_for(&p->req, &p->card, (size_t)p->x->ndim,
+                                p->x->shape, (sr_reveal)p->o->reveal);
     }
     if (rc == SR_OK)
         rc = sr_card_check(&p->card, &p->req, err, sizeof err);
@@ -228,12 +246,21 @@ run_session(sr_infer_party *p, sr_session *s, rank_res *me)
         rc = SR_EUSAGE;
         goto out;
     }
-    if (rc == SR_OK)
+    const int heads = p->card.type == SR_MODEL_RNNPOOL_HEADS;
+    if (rc == SR_OK && heads) {
+        rc = sr_infer_heads_prepare(p, me->why, sizeof me->why);
+        /* the OT setup now, untimed, so that the parts' figures are the
+         * inference's alone (lane pairs are independent: both parties
+         * walk them in the same order) */
+        for (int t = 0; t < T && rc == SR_OK; t++)
+            rc = sr_ot_setup(&lanes[t]);
+    } else if (rc == SR_OK) {
         rc = sr_fastgrnn_sec_init(&S, &p->card.pub);
+    }
     const size_t B = p->req.batch, K = p->card.pub.K;
     size_t off = 0, len = 0;
     slice(p->W, B, &off, &len);
-    if (rc == SR_OK && p->who == SR_CLIENT) {
+    if (rc == SR_OK && p->who == SR_CLIENT && !heads) {
         pred = calloc(len ? len : 1, sizeof *pred);
         lo = calloc(len * K > 0 ? len * K : 1, sizeof *lo);
         if (pred == NULL || lo == NULL)
@@ -251,7 +278,10 @@ run_session(sr_infer_party *p, sr_session *s, rank_res *me)
     const double t1 = sr_now();
     if (rc == SR_OK) {
         sr_lanes ls = {lanes, (unsigned)T};
-        rc = run_slice(p, &ls, &S, off, len, pred, lo, &me->st);
+        if (heads)
+            rc = sr_infer_heads_run(p, &ls, &me->hst);
+        else
+            rc = run_slice(p, &ls, &S, off, len, pred, lo, &me->st);
         for (int t = 0; t < T; t++) {
             sr_chan_flush(&lanes[t].chan);
             if (rc != SR_OK)
@@ -279,7 +309,7 @@ run_session(sr_infer_party *p, sr_session *s, rank_res *me)
     me->setup_bytes += s->bytes;
 
     /* client: gather the outputs on rank 0 */
-    if (p->who == SR_CLIENT && !p->refused) {
+    if (p->who == SR_CLIENT && !p->refused && !heads) {
         const size_t R = (size_t)p->W->size, mx = (B + R - 1) / R;
         const size_t bl = 1 + mx + mx * K;
         blk = calloc(bl * (p->W->rank == 0 ? R + 1 : 1), sizeof *blk);
@@ -319,6 +349,7 @@ out:
     for (int t = 0; lt != NULL && t < T; t++)
         sr_tls_clear(&lt[t]);
     sr_fastgrnn_sec_clear(&S);
+    sr_infer_heads_end(p);
     me->cpu = sr_report_cpu_seconds() - cpu0;
     me->rss = sr_report_peak_rss_mb();
     free(blk);
@@ -334,6 +365,7 @@ static json_t *
 make_report(const sr_infer_party *p, const sr_session *s, const rank_res *all)
 {
     const sr_fastgrnn_fmt *f = &p->card.pub.f;
+    const int heads = p->card.type == SR_MODEL_RNNPOOL_HEADS;
     const size_t B = p->req.batch;
     json_t *r = sr_report_new(p->who == SR_SERVER ? "server" : "client");
     json_object_set_new(r, "model", json_string(p->card.name));
@@ -342,16 +374,28 @@ make_report(const sr_infer_party *p, const sr_session *s, const rank_res *all)
     json_object_set_new(r, "ranks", json_integer(s->ranks));
     json_object_set_new(r, "threads", json_integer(s->threads));
     json_object_set_new(r, "conns", json_integer(s->conns));
-    json_object_set_new(r, "bw_in", json_integer(f->x.bw));
-    json_object_set_new(r, "scale_in", json_integer(f->x.s));
-    json_object_set_new(r, "bw_out", json_integer(f->logits.bw));
-    json_object_set_new(r, "scale_out", json_integer(f->logits.s));
-    json_object_set_new(r, "reveal",
-                        json_string(sr_reveal_name(p->req.reveal)));
+    const sr_heads_fmt *hf = &p->card.heads.f;
+    const sr_fx fin = heads ? hf->in : f->x, fout = heads ? hf->out : f->logits;
+    json_object_set_new(r, "bw_in", json_integer(fin.bw));
+    json_object_set_new(r, "scale_in", json_integer(fin.s));
+    json_object_set_new(r, "bw_out", json_integer(fout.bw));
+    json_object_set_new(r, "scale_out", json_integer(fout.s));
+    json_object_set_new(
+        r, "reveal",
+        json_string(heads ? "loc,conf" : sr_reveal_name(p->req.reveal)));
+    if (heads) {
+        json_object_set_new(r, "height",
+                            json_integer((json_int_t)p->req.height));
+        json_object_set_new(r, "width", json_integer((json_int_t)p->req.width));
+    }
     double sec = 0, ssec = 0, cpu = 0, rss = 0;
     uint64_t sent = 0, recv = 0, wire = 0, rounds = 0, setup = 0;
     sr_fastgrnn_stats L;
     memset(&L, 0, sizeof L);
+    sr_heads_sec_stats HL;
+    memset(&HL, 0, sizeof HL);
+    uint64_t rev_bytes = 0; /* heads: what the parts do not count */
+    double rev_sec = 0;
     json_t *per = json_array();
     for (unsigned k = 0; k < s->ranks; k++) {
         const rank_res *m = &all[k];
@@ -369,6 +413,19 @@ make_report(const sr_infer_party *p, const sr_session *s, const rank_res *all)
                 L.rounds[b] = m->st.rounds[b];
             L.bytes[b] += m->st.bytes[b];
         }
+        for (unsigned b = 0; b < SR_HS_NPARTS; b++) {
+            if (m->hst.seconds[b] > HL.seconds[b])
+                HL.seconds[b] = m->hst.seconds[b];
+            if (m->hst.rounds[b] > HL.rounds[b])
+                HL.rounds[b] = m->hst.rounds[b];
+            HL.bytes[b] += m->hst.bytes[b];
+        }
+        uint64_t pb = 0;
+        double ps = 0;
+        for (unsigned b = 0; b < SR_HS_NPARTS; b++)
+            pb += m->hst.bytes[b], ps += m->hst.seconds[b];
+        rev_bytes += m->sent + m->recv > pb ? m->sent + m->recv - pb : 0;
+        rev_sec = m->seconds - ps > rev_sec ? m->seconds - ps : rev_sec;
         json_t *pr = json_object();
         json_object_set_new(pr, "rank", json_integer(k));
         json_object_set_new(pr, "seconds", json_real(m->seconds));
@@ -376,6 +433,7 @@ make_report(const sr_infer_party *p, const sr_session *s, const rank_res *all)
                             json_integer((json_int_t)m->sent));
         json_object_set_new(pr, "bytes_received",
                             json_integer((json_int_t)m->recv));
+        json_object_set_new(pr, "peak_rss_mb", json_real(m->rss));
         json_array_append_new(per, pr);
     }
     const uint64_t total = sent + recv;
@@ -396,7 +454,30 @@ make_report(const sr_infer_party *p, const sr_session *s, const rank_res *all)
     json_object_set_new(r, "peak_rss_mb", json_real(rss));
     json_object_set_new(r, "per_rank", per);
     json_t *layers = json_array();
-    for (unsigned b = 0; b < SR_FG_NBLOCKS; b++) {
+    for (unsigned b = 0; heads && b < SR_HS_NPARTS; b++) {
+        char name[48];
+        snprintf(name, sizeof name, "heads.%s", sr_heads_part_name(b));
+        json_t *l = json_object();
+        json_object_set_new(l, "name", json_string(name));
+        json_object_set_new(l, "seconds", json_real(HL.seconds[b]));
+        json_object_set_new(l, "bytes_total",
+                            json_integer((json_int_t)HL.bytes[b]));
+        json_object_set_new(l, "rounds",
+                            json_integer((json_int_t)HL.rounds[b]));
+        json_array_append_new(layers, l);
+    }
+    if (heads) {
+        /* the reveal of loc and conf, one flight per image (with the
+         * client's quantisation and waits: the time not in a part) */
+        json_t *l = json_object();
+        json_object_set_new(l, "name", json_string("heads.reveal"));
+        json_object_set_new(l, "seconds", json_real(rev_sec));
+        json_object_set_new(l, "bytes_total",
+                            json_integer((json_int_t)rev_bytes));
+        json_object_set_new(l, "rounds", json_integer((json_int_t)B));
+        json_array_append_new(layers, l);
+    }
+    for (unsigned b = 0; !heads && b < SR_FG_NBLOCKS; b++) {
         json_t *l = json_object();
         json_object_set_new(l, "name", json_string(sr_fastgrnn_block_name(b)));
         json_object_set_new(l, "seconds", json_real(L.seconds[b]));

@@ -98,8 +98,9 @@ SR_NODISCARD int sr_model_load(sr_model *m, const char *dir, char *err,
 /*
  * The same for any model type: "fastgrnn" as above, "rnnpool-heads" into
  * m->heads (sr_heads_model_parse; the FastGRNN fields stay zero).
- * sr_model_load itself accepts only "fastgrnn" (every command but the
- * heads demo): an "rnnpool-heads" model gives SR_EUSAGE and the one line
+ * sr_model_load itself accepts only "fastgrnn" (`sirnn quantise`, the
+ * FastGRNN demo; server, client and plain use sr_model_load_any): an
+ * "rnnpool-heads" model gives SR_EUSAGE and the one line
  * "sirnn: <dir>/model.json: type: \"rnnpool-heads\" is not supported by
  * this command yet (sirnn demo --model heads runs it)".
  */

@@ -10,8 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jobs/card.h"
 #include "jobs/cli.h"
+#include "jobs/heads_fmt.h"
+#include "jobs/infer_internal.h"
+#include "jobs/model_heads.h"
 #include "layers/fastgrnn.h"
+#include "layers/heads.h"
 
 typedef struct plain_opts {
     const char *model, *input, *labels, *output;
@@ -129,6 +134,152 @@ write_csv(FILE *fh, size_t B, size_t K, const long *pred, const double *lo)
     return ferror(fh) ? SR_EIO : SR_OK;
 }
 
+/* Heads: every image through the fixed-point twin (or the float model);
+ * the CSV of jobs/infer_heads.c to fh; pred [B] gets the counts. */
+static int
+run_heads(const plain_opts *o, const sr_heads_model *hm, const sr_npy *x,
+          size_t H, size_t W, long *pred, FILE *fh, char *err, size_t errlen)
+{
+    char what[4200];
+    snprintf(what, sizeof what, "%s/model.json", o->model);
+    sr_heads_fmt f;
+    int rc = sr_heads_model_fmt(&f, hm->fixed_point, what, err, errlen);
+    if (rc != SR_OK)
+        return rc;
+    sr_heads_float net = hm->net; /* shallow: only cfg and dims change */
+    net.cfg.height = H;
+    net.cfg.width = W;
+    rc = sr_heads_dims_make(&net.dims, &net.cfg, err, errlen);
+    if (rc != SR_OK)
+        return rc;
+    sr_heads_fx q;
+    memset(&q, 0, sizeof q);
+    if (!o->use_float && sr_heads_fx_init(&q, &net, &f, NULL) != SR_OK)
+        return SR_ENOMEM;
+    const size_t B = x->shape[0], npx = H * W, P = net.dims.priors,
+                 K = net.cfg.classes;
+    int64_t *img = malloc(sizeof(int64_t) * (npx + P * (4 + K)));
+    double *fl = malloc(sizeof(double) * (P * (4 + K) + 9 * P));
+    size_t *keep = malloc(sizeof(size_t) * (P ? P : 1));
+    rc = img && fl && keep ? SR_OK : SR_ENOMEM;
+    int64_t *lq = img != NULL ? img + npx : NULL;
+    if (rc == SR_OK)
+        sr_heads_csv_header(fh);
+    for (size_t b = 0; b < B && rc == SR_OK; b++) {
+        const double *xb = x->f64 + b * npx;
+        if (o->use_float) {
+            rc = sr_heads_float_run(&net, fl, fl + P * 4, xb);
+        } else {
+            sr_heads_fx_quantise(npx, img, xb, f.in);
+            rc = sr_heads_fx_run(&q, lq, lq + P * 4, img, NULL);
+            sr_heads_fx_value(P * (4 + K), fl, lq, f.out);
+        }
+        if (rc == SR_OK)
+            pred[b] =
+                (long)sr_heads_csv_row(fh, b, &net.cfg, &net.dims, fl,
+                                       fl + P * 4, fl + P * (4 + K), keep);
+    }
+    if (rc == SR_ENOMEM)
+        snprintf(err, errlen, "sirnn: plain: out of memory");
+    free(keep);
+    free(fl);
+    free(img);
+    sr_heads_fx_clear(&q);
+    return rc;
+}
+
+/* `sirnn plain` of an rnnpool-heads model (docs/heads.md s10). */
+static int
+plain_heads(const plain_opts *o, sr_model *m)
+{
+    char err[1024] = "";
+    sr_npy x, y;
+    memset(&x, 0, sizeof x);
+    memset(&y, 0, sizeof y);
+    long *pred = NULL;
+    int rc = sr_npy_load(&x, o->input, SR_NPY_FLOAT, err, sizeof err);
+    if (rc == SR_OK &&
+        ((x.ndim != 3 && !(x.ndim == 4 && x.shape[3] == 1)) ||
+         x.shape[0] == 0 || sr_npy_find_nonfinite(x.f64, x.n) < x.n)) {
+        snprintf(err, sizeof err,
+                 "sirnn: %s: expected finite float images of shape [B, H, "
+                 "W] or [B, H, W, 1] with B >= 1",
+                 o->input);
+        rc = SR_EUSAGE;
+    }
+    if (rc == SR_OK) {
+        /* the image size: what the server's card check accepts */
+        sr_card c;
+        memset(&c, 0, sizeof c);
+        c.type = SR_MODEL_RNNPOOL_HEADS;
+        snprintf(c.name, sizeof c.name, "%s", m->heads->name);
+        c.heads.cfg = m->heads->net.cfg;
+        sr_card_request r;
+        sr_card_request_for(&r, &c, x.ndim, x.shape, SR_REVEAL_LABEL);
+        char why[600];
+        if (sr_card_check(&c, &r, why, sizeof why) != SR_OK) {
+            snprintf(err, sizeof err, "sirnn: %s: %s", o->input, why);
+            rc = SR_EUSAGE;
+        }
+    }
+    const size_t B = rc == SR_OK ? x.shape[0] : 0;
+    if (rc == SR_OK && o->labels != NULL) {
+        rc = sr_npy_load(&y, o->labels, SR_NPY_INT, err, sizeof err);
+        for (size_t b = 0; rc == SR_OK && b < y.n; b++)
+            if (y.i64[b] < 0) {
+                snprintf(err, sizeof err,
+                         "sirnn: %s: label %zu is %lld, expected a head "
+                         "count >= 0",
+                         o->labels, b, (long long)y.i64[b]);
+                rc = SR_EUSAGE;
+            }
+        if (rc == SR_OK && (y.ndim != 1 || y.shape[0] != B)) {
+            snprintf(err, sizeof err,
+                     "sirnn: %s: shape: expected (%zu,) labels, one per image",
+                     o->labels, B);
+            rc = SR_EUSAGE;
+        }
+    }
+    FILE *fh = NULL;
+    if (rc == SR_OK) {
+        pred = calloc(B, sizeof *pred);
+        fh = o->output ? fopen(o->output, "w") : stdout;
+        if (pred == NULL) {
+            snprintf(err, sizeof err, "sirnn: plain: out of memory");
+            rc = SR_ENOMEM;
+        } else if (fh == NULL) {
+            snprintf(err, sizeof err, "sirnn: %s: write failed", o->output);
+            rc = SR_EIO;
+        }
+    }
+    if (rc == SR_OK)
+        rc = run_heads(o, m->heads, &x, x.shape[1], x.shape[2], pred, fh, err,
+                       sizeof err);
+    if (fh != NULL) {
+        const int bad = ferror(fh) || (o->output ? fclose(fh) : fflush(fh));
+        if (bad && rc == SR_OK) {
+            snprintf(err, sizeof err, "sirnn: %s: write failed",
+                     o->output ? o->output : "stdout");
+            rc = SR_EIO;
+        }
+    }
+    if (rc == SR_OK && o->labels != NULL) {
+        size_t hits = 0;
+        for (size_t b = 0; b < B; b++)
+            hits += pred[b] == (long)y.i64[b];
+        fprintf(o->output ? stdout : stderr,
+                "plain: %s accuracy %.6f (%zu/%zu)\n",
+                o->use_float ? "float" : "fixed",
+                B ? (double)hits / (double)B : 0.0, hits, B);
+    }
+    if (rc != SR_OK)
+        fprintf(stderr, "%s\n", err);
+    free(pred);
+    sr_npy_clear(&y);
+    sr_npy_clear(&x);
+    return rc == SR_OK ? 0 : rc == SR_EUSAGE ? 2 : 1;
+}
+
 /* see plain.h */
 int
 sr_cmd_plain(int argc, char **argv)
@@ -143,10 +294,15 @@ sr_cmd_plain(int argc, char **argv)
     memset(&y, 0, sizeof y);
     long *pred = NULL;
     double *lo = NULL;
-    int rc = sr_model_load(&m, o.model, err, sizeof err);
+    int rc = sr_model_load_any(&m, o.model, err, sizeof err);
     if (rc != SR_OK) {
         fprintf(stderr, "%s\n", err);
         return rc == SR_EUSAGE ? 2 : 1;
+    }
+    if (m.type == SR_MODEL_RNNPOOL_HEADS) {
+        const int code = plain_heads(&o, &m);
+        sr_model_clear(&m);
+        return code;
     }
     rc = sr_input_load(&x, o.input, m.timesteps, m.input_dim, err, sizeof err);
     const size_t B = rc == SR_OK ? x.shape[0] : 0, K = m.classes;
@@ -217,6 +373,45 @@ exit_code(int rc)
     return rc == SR_OK ? 0 : rc == SR_EUSAGE ? 2 : 1;
 }
 
+/*
+ * quantise for an rnnpool-heads model: its formats (model.json's
+ * fixed_point, checked, or the defaults) written back into model.json, so
+ * that they can be edited; no calibration (docs/heads.md s2).
+ */
+static int
+quantise_heads(const sr_model *m, const char *dir, const char *calib, char *err,
+               size_t errlen)
+{
+    if (calib != NULL) {
+        snprintf(err, errlen,
+                 "sirnn: quantise: --calib: not supported for an "
+                 "rnnpool-heads model (it writes the fixed_point formats "
+                 "in use; edit them by hand, docs/heads.md)");
+        return SR_EUSAGE;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    sr_heads_fmt f;
+    int rc = sr_heads_model_fmt(&f, m->heads->fixed_point, path, err, errlen);
+    if (rc != SR_OK)
+        return rc;
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL) {
+        snprintf(err, errlen, "sirnn: %.900s: %.100s", path, je.text);
+        return SR_EUSAGE;
+    }
+    json_object_set_new(root, "fixed_point", sr_heads_fixed_point_json(&f));
+    rc = write_json(path, root, err, errlen);
+    json_decref(root);
+    if (rc == SR_OK)
+        printf("quantise: %s: rnnpool-heads formats: input (%u, %u), act "
+               "(%u, %u), rnn.a (%u, %u), rnn.h (%u, %u), out (%u, %u)\n",
+               dir, f.in.bw, f.in.s, f.act.bw, f.act.s, f.rnn.a.bw, f.rnn.a.s,
+               f.rnn.h.bw, f.rnn.h.s, f.out.bw, f.out.s);
+    return rc;
+}
+
 /* see quantise.h */
 int
 sr_cmd_quantise(int argc, char **argv)
@@ -269,7 +464,14 @@ sr_cmd_quantise(int argc, char **argv)
     sr_npy x, y;
     memset(&x, 0, sizeof x);
     memset(&y, 0, sizeof y);
-    int rc = sr_model_load(&m, dir, err, sizeof err);
+    int rc = sr_model_load_any(&m, dir, err, sizeof err);
+    if (rc == SR_OK && m.type == SR_MODEL_RNNPOOL_HEADS) {
+        rc = quantise_heads(&m, dir, calib, err, sizeof err);
+        if (rc != SR_OK)
+            fprintf(stderr, "%s\n", err);
+        sr_model_clear(&m);
+        return exit_code(rc);
+    }
     if (rc != SR_OK) {
         fprintf(stderr, "%s\n", err);
         return exit_code(rc);

@@ -12,6 +12,10 @@
  *   to PRED.csv, or to stdout without --output.  With --labels, one line
  *   `plain: fixed accuracy A (C/B)` (or `float accuracy`) goes to stdout
  *   when --output is given, else to stderr (stdout stays pure CSV).
+ *   Type rnnpool-heads: images [B, H, W] or [B, H, W, 1] (at most the
+ *   model's size) through sr_heads_fx_run (or sr_heads_float_run with
+ *   --float); the CSV `index,pred,boxes` of `sirnn client` (jobs/
+ *   infer_internal.h, docs/heads.md s10); labels are head counts.
  *
  * Both return the process exit code: 0 ok, 1 runtime failure (a failed
  * write), 2 usage or bad input, with one line `sirnn: <what>: <detail>`

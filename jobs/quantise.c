@@ -399,8 +399,9 @@ fp_entries(fp_entry *e, sr_fastgrnn_fmt *f, size_t rW, size_t rU)
     return n;
 }
 
-static json_t *
-fx_json(sr_fx f)
+/* see quantise.h */
+json_t *
+sr_fx_json(sr_fx f)
 {
     return json_pack("{s:i, s:i}", "bw", (int)f.bw, "scale", (int)f.s);
 }
@@ -415,10 +416,10 @@ sr_fixed_point_json(const sr_fastgrnn_fmt *f, const sr_model *m,
     const size_t n = fp_entries(e, &c, m->rW, m->rU);
     json_t *o = json_object(), *w = json_object(), *t = json_object();
     json_object_set_new(o, "version", json_integer(1));
-    json_object_set_new(o, "input", fx_json(c.x));
+    json_object_set_new(o, "input", sr_fx_json(c.x));
     for (size_t i = 0; i < n; i++)
         json_object_set_new(strcmp(e[i].sec, "weights") == 0 ? w : t, e[i].key,
-                            fx_json(*e[i].fx));
+                            sr_fx_json(*e[i].fx));
     json_object_set_new(o, "weights", w);
     json_object_set_new(o, "tensors", t);
     if (info != NULL) {
@@ -439,9 +440,10 @@ sr_fixed_point_json(const sr_fastgrnn_fmt *f, const sr_model *m,
     return o;
 }
 
-static int
-pfail(char *err, size_t errlen, const char *what, const char *key,
-      const char *detail)
+/* see quantise.h */
+int
+sr_fixed_point_error(char *err, size_t errlen, const char *what,
+                     const char *key, const char *detail)
 {
     if (err != NULL && errlen > 0)
         snprintf(err, errlen, "sirnn: %s: fixed_point%s%s: %s", what,
@@ -449,23 +451,25 @@ pfail(char *err, size_t errlen, const char *what, const char *key,
     return SR_EUSAGE;
 }
 
-/* {"bw": B, "scale": S} with integers in range. */
-static int
-parse_fx(sr_fx *out, const json_t *v, const char *what, const char *key,
-         char *err, size_t errlen)
+/* see quantise.h */
+int
+sr_fx_json_parse(sr_fx *out, const json_t *v, const char *what, const char *key,
+                 char *err, size_t errlen)
 {
+    if (v == NULL)
+        return sr_fixed_point_error(err, errlen, what, key, "missing");
     if (!json_is_object(v) || json_object_size(v) != 2)
-        return pfail(err, errlen, what, key,
-                     "expected {\"bw\": int, \"scale\": int}");
+        return sr_fixed_point_error(err, errlen, what, key,
+                                    "expected {\"bw\": int, \"scale\": int}");
     const json_t *b = json_object_get(v, "bw"),
                  *s = json_object_get(v, "scale");
     if (!json_is_integer(b) || !json_is_integer(s))
-        return pfail(err, errlen, what, key,
-                     "expected {\"bw\": int, \"scale\": int}");
+        return sr_fixed_point_error(err, errlen, what, key,
+                                    "expected {\"bw\": int, \"scale\": int}");
     json_int_t bi = json_integer_value(b), si = json_integer_value(s);
     if (bi < 1 || bi > 64 || si < 0 || si > 62)
-        return pfail(err, errlen, what, key,
-                     "bw must be 1..64 and scale 0..62");
+        return sr_fixed_point_error(err, errlen, what, key,
+                                    "bw must be 1..64 and scale 0..62");
     *out = sr_fx_make((unsigned)bi, (unsigned)si);
     return SR_OK;
 }
@@ -485,7 +489,8 @@ check_keys(const json_t *sec, const fp_entry *e, size_t n, const char *name,
         if (!ok) {
             char k[96];
             snprintf(k, sizeof k, "%s.%s", name, key);
-            return pfail(err, errlen, what, k, "unknown key for this model");
+            return sr_fixed_point_error(err, errlen, what, k,
+                                        "unknown key for this model");
         }
     }
     return SR_OK;
@@ -498,7 +503,8 @@ sr_fixed_point_parse(sr_fastgrnn_fmt *f, const json_t *fp, const sr_model *m,
 {
     SR_REQUIRE(f != NULL && m != NULL && what != NULL);
     if (!json_is_object(fp))
-        return pfail(err, errlen, what, "", "expected an object");
+        return sr_fixed_point_error(err, errlen, what, "",
+                                    "expected an object");
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)fp, key, v)
@@ -506,17 +512,18 @@ sr_fixed_point_parse(sr_fastgrnn_fmt *f, const json_t *fp, const sr_model *m,
         if (strcmp(key, "version") && strcmp(key, "input") &&
             strcmp(key, "weights") && strcmp(key, "tensors") &&
             strcmp(key, "calibration"))
-            return pfail(err, errlen, what, key,
-                         "unknown key (expected version, input, weights, "
-                         "tensors, calibration)");
+            return sr_fixed_point_error(
+                err, errlen, what, key,
+                "unknown key (expected version, input, weights, "
+                "tensors, calibration)");
     }
     const json_t *ver = json_object_get(fp, "version");
     if (!json_is_integer(ver) || json_integer_value(ver) != 1)
-        return pfail(err, errlen, what, "version", "expected 1");
+        return sr_fixed_point_error(err, errlen, what, "version", "expected 1");
     sr_fastgrnn_fmt c;
     memset(&c, 0, sizeof c);
-    int rc = parse_fx(&c.x, json_object_get(fp, "input"), what, "input", err,
-                      errlen);
+    int rc = sr_fx_json_parse(&c.x, json_object_get(fp, "input"), what, "input",
+                              err, errlen);
     if (rc != SR_OK)
         return rc;
     fp_entry e[16];
@@ -525,7 +532,8 @@ sr_fixed_point_parse(sr_fastgrnn_fmt *f, const json_t *fp, const sr_model *m,
     for (size_t s = 0; s < 2; s++) {
         const json_t *sec = json_object_get(fp, secs[s]);
         if (!json_is_object(sec))
-            return pfail(err, errlen, what, secs[s], "expected an object");
+            return sr_fixed_point_error(err, errlen, what, secs[s],
+                                        "expected an object");
         rc = check_keys(sec, e, n, secs[s], what, err, errlen);
         if (rc != SR_OK)
             return rc;
@@ -536,8 +544,8 @@ sr_fixed_point_parse(sr_fastgrnn_fmt *f, const json_t *fp, const sr_model *m,
         const json_t *sec = json_object_get(fp, e[i].sec);
         const json_t *ev = json_object_get(sec, e[i].key);
         if (ev == NULL)
-            return pfail(err, errlen, what, k, "missing");
-        rc = parse_fx(e[i].fx, ev, what, k, err, errlen);
+            return sr_fixed_point_error(err, errlen, what, k, "missing");
+        rc = sr_fx_json_parse(e[i].fx, ev, what, k, err, errlen);
         if (rc != SR_OK)
             return rc;
     }

@@ -87,4 +87,16 @@ json_t *sr_fixed_point_json(const sr_fastgrnn_fmt *f, const sr_model *m,
  */
 int sr_cmd_quantise(int argc, char **argv);
 
+/*
+ * Helpers of the "fixed_point" parsers (this file's and jobs/heads_fmt.c):
+ * the one-line error "sirnn: WHAT: fixed_point[.KEY]: DETAIL" (returns
+ * SR_EUSAGE); one {"bw": B, "scale": S} entry (integers, bw 1..64, scale
+ * 0..62; NULL v is "missing"); and the entry of f (new reference).
+ */
+int sr_fixed_point_error(char *err, size_t errlen, const char *what,
+                         const char *key, const char *detail);
+SR_NODISCARD int sr_fx_json_parse(sr_fx *out, const json_t *v, const char *what,
+                                  const char *key, char *err, size_t errlen);
+json_t *sr_fx_json(sr_fx f);
+
 #endif

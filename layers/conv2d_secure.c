@@ -112,6 +112,8 @@ sr_conv2d_secure(sr_lane *L, size_t np, uint64_t *y, const uint64_t *x,
     const int dw = cog == 1 && G > 1;
     const size_t per = dw ? K * G : K; /* entries of X per pixel */
     size_t chunk = SR_CONV2D_CHUNK_ENTRIES / per;
+    if (chunk >= 8) /* whole bytes for every bit-packed message per chunk */
+        chunk -= chunk % 8;
     if (chunk == 0)
         chunk = 1;
     if (chunk > np)

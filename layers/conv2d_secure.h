@@ -47,12 +47,16 @@ unsigned sr_conv2d_acc_bits(const sr_conv2d_shape *c, sr_conv2d_fmt f);
  * |X| = chunk * K, fan = cout / groups, then Wrap_shift + B2A_(acc-shift)
  * [+ Wrap_(acc-shift) + B2A_(bw_y-acc+shift)].  Rounds per chunk: groups
  * matmuls one after another, then TR [and Ext]; the chunk is
- * SR_CONV2D_CHUNK_ENTRIES / K pixels (at least 1), which bounds memory.
+ * SR_CONV2D_CHUNK_ENTRIES / K pixels (at least 1), which bounds memory,
+ * rounded down to a multiple of 8 when at least 8 (every chunk of a call
+ * starting at a multiple of 8 then packs its bit messages into whole
+ * bytes: calls over 8-aligned pixel ranges send exactly the bytes of one
+ * call over their union).
  * Depthwise-like layers (cout / groups == 1, groups > 1) instead run all
  * groups as one sr_mult_known over chunk * groups * K entries (the same
  * traffic as the per-group products, one call: rounds independent of the
  * number of groups); the chunk is then SR_CONV2D_CHUNK_ENTRIES /
- * (groups K) pixels.
+ * (groups K) pixels (rounded likewise).
  * Requires acc <= 64 and shift < acc.  y must not overlap x.
  * Both parties make the identical call (w, b by party as above).
  */

@@ -142,33 +142,6 @@ to16(sr_lane *L, size_t n, uint64_t *a, unsigned tb)
     return SR_OK;
 }
 
-/*
- * One quantised convolution (+ ReLU6): pc public, kc the server's (NULL
- * on the client); *H, *W updated as the twin's qconv_run.
- */
-static int
-qconv_sec(sr_lane *L, const sr_heads_qconv *pc, const sr_heads_qconv *kc,
-          size_t *H, size_t *W, uint64_t *y, const uint64_t *x,
-          sr_heads_sec_stats *st)
-{
-    const sr_conv2d_fmt f = {pc->fin.bw, pc->fw.bw, pc->shift, pc->fout.bw};
-    const size_t Ho = sr_conv2d_out(*H, pc->sh.k, pc->sh.stride, pc->sh.pad);
-    const size_t Wo = sr_conv2d_out(*W, pc->sh.k, pc->sh.stride, pc->sh.pad);
-    mark m = mark_now(L);
-    int rc = sr_conv2d_secure(L, Ho * Wo, y, x, kc ? kc->w : NULL,
-                              kc ? kc->b : NULL, &pc->sh, *H, *W, 0, f);
-    mark_add(L, st, SR_HS_CONV, &m);
-    *H = Ho;
-    *W = Wo;
-    if (rc == SR_OK && pc->relu6) {
-        m = mark_now(L);
-        rc = sr_relu6_secure(L, Ho * Wo * pc->sh.cout, y, y,
-                             (uint64_t)6 << pc->fout.s, pc->fout.bw);
-        mark_add(L, st, SR_HS_RELU6, &m);
-    }
-    return rc;
-}
-
 /* L2Norm of P pixels of C channels (heads.h): y (l2) from x (act). */
 static int
 l2norm_sec(sr_lane *L, const sr_heads_sec *S, size_t P, size_t C, uint64_t *y,
@@ -234,105 +207,8 @@ sr_heads_secure_run(sr_lane *L, const sr_heads_sec *S, uint64_t *loc,
                     uint64_t *conf, const uint64_t *img, const sr_heads_fx *q,
                     sr_heads_sec_stats *stats)
 {
-    SR_REQUIRE(S != NULL && S->pub != NULL && S->tab_rsq != NULL);
-    const sr_heads_fx *pb = S->pub;
-    const sr_heads_cfg *cfg = &pb->cfg;
-    const sr_heads_dims *d = &pb->dims;
-    uint64_t *buf = sr_scratch_u64(L, 4 * d->maxel);
-    if (buf == NULL)
-        return SR_ENOMEM;
-    uint64_t *x = buf, *e = buf + d->maxel, *t = e + d->maxel,
-             *u = t + d->maxel;
-    size_t H = cfg->height, W = cfg->width;
-
-    int rc =
-        qconv_sec(L, &pb->conv0, q ? &q->conv0 : NULL, &H, &W, t, img, stats);
-    if (rc == SR_OK) {
-        mark m = mark_now(L);
-        rc = sr_rnnpool_secure_map(L, &S->rnn, e, t, H, W, cfg->pstride,
-                                   q ? &q->rnn : NULL);
-        mark_add(L, stats, SR_HS_RNNPOOL, &m);
-    }
-    /* replicate pad: copies of shares */
-    const size_t C = 4 * cfg->hid2;
-    for (size_t y = 0; y < d->h1 && rc == SR_OK; y++)
-        for (size_t xx = 0; xx < d->w1; xx++) {
-            const size_t sy = y < d->hp ? y : d->hp - 1;
-            const size_t sx = xx < d->wp ? xx : d->wp - 1;
-            memcpy(x + (y * d->w1 + xx) * C, e + (sy * d->wp + sx) * C,
-                   sizeof(uint64_t) * C);
-        }
-    H = d->h1;
-    W = d->w1;
-    sr_fx cur = pb->f.rnn.h;
-    size_t nb = 0;
-    for (size_t j = 0; j < cfg->nstages && rc == SR_OK; j++) {
-        for (size_t b = 0; b < cfg->stage[j].n && rc == SR_OK; b++, nb++) {
-            size_t h = H, w = W;
-            const uint64_t *in = x;
-            if (pb->has_expand[nb]) {
-                rc = qconv_sec(L, &pb->expand[nb], q ? &q->expand[nb] : NULL,
-                               &h, &w, e, x, stats);
-                in = e;
-            }
-            if (rc == SR_OK)
-                rc = qconv_sec(L, &pb->dw[nb], q ? &q->dw[nb] : NULL, &h, &w, t,
-                               in, stats);
-            if (rc == SR_OK)
-                rc = qconv_sec(L, &pb->project[nb], q ? &q->project[nb] : NULL,
-                               &h, &w, u, t, stats);
-            if (rc != SR_OK)
-                break;
-            const size_t n = h * w * pb->project[nb].sh.cout;
-            if (pb->residual[nb]) {
-                /* y += TR(x, s_x - s_act), back to 16 bits */
-                const unsigned sh = cur.s - pb->f.act.s;
-                mark m = mark_now(L);
-                if (sh > 0) {
-                    rc = sr_trunc_reduce(L, n, x, x, 16, sh);
-                    if (rc == SR_OK)
-                        rc = to16(L, n, x, 16 - sh);
-                }
-                mark_add(L, stats, SR_HS_L2NORM, &m);
-                for (size_t i = 0; i < n; i++)
-                    u[i] = (u[i] + x[i]) & sr_mask(16);
-            }
-            memcpy(x, u, sizeof(uint64_t) * n);
-            H = h;
-            W = w;
-            cur = pb->f.act;
-        }
-        if (rc != SR_OK)
-            break;
-        const size_t Cs = d->src_c[j], P = H * W;
-        const uint64_t *src = x;
-        if (j + 1 < cfg->nstages) {
-            mark m = mark_now(L);
-            rc = l2norm_sec(L, S, P, Cs, u, x);
-            mark_add(L, stats, SR_HS_L2NORM, &m);
-            src = u;
-        }
-        size_t h = H, w = W;
-        if (rc == SR_OK)
-            rc = qconv_sec(L, &pb->loc[j], q ? &q->loc[j] : NULL, &h, &w, e,
-                           src, stats);
-        if (rc != SR_OK)
-            break;
-        memcpy(loc + d->src_off[j] * 4, e, sizeof(uint64_t) * P * 4);
-        h = H;
-        w = W;
-        rc = qconv_sec(L, &pb->conf[j], q ? &q->conf[j] : NULL, &h, &w, t, src,
-                       stats);
-        const size_t K = cfg->classes, Kc = sr_heads_conf_channels(cfg, j);
-        if (rc == SR_OK) {
-            mark m = mark_now(L);
-            rc = sr_maxout_secure(L, P, conf + d->src_off[j] * K, t, Kc,
-                                  Kc - K + 1, pb->f.out.bw);
-            mark_add(L, stats, SR_HS_MAXOUT, &m);
-        }
-    }
-    sr_scratch_release(L, buf);
-    return rc;
+    const sr_lanes ls = {L, 1};
+    return sr_heads_secure_run_lanes(&ls, NULL, S, loc, conf, img, q, stats);
 }
 
 /* see heads_secure.h */
@@ -368,5 +244,400 @@ sr_heads_secure_infer(sr_lane *L, const sr_heads_sec *S, int64_t *loc,
 out:
     sr_scratch_release(L, ys);
     sr_scratch_release(L, xs);
+    return rc;
+}
+
+/* ---- several lanes and ranks ------------------------------------------ */
+
+/*
+ * One image over the R x T lanes of a party: every stage cuts its output
+ * units (pixels, patches) into G = R T contiguous ranges, range
+ * g = rank T + t = units [g U / G, (g + 1) U / G) on lane t of this rank
+ * (both parties cut alike: U, R, T are public), the lanes of the rank run
+ * in OpenMP threads, then the ranks allgather the stage's output map.
+ */
+typedef struct par_ctx {
+    const sr_lanes *ls;
+    const sr_heads_par *par; /* NULL: one rank */
+    unsigned rank, ranks, T;
+    size_t *off, *len;         /* [ranks], the gather's ranges */
+    sr_heads_sec_stats *lane;  /* [T] per-lane bytes and rounds; the
+                                  rank's seconds (critical path) in
+                                  lane[0].seconds */
+    sr_heads_sec_stats *stage; /* [T] per-lane figures of one stage */
+} par_ctx;
+
+/* One lane's range of a stage: units [u0, u0 + nu), nu >= 1. */
+typedef int (*stage_fn)(sr_lane *L, size_t u0, size_t nu, void *arg,
+                        sr_heads_sec_stats *st);
+
+/*
+ * The first unit of range g of G: ranges start at multiples of
+ * SR_HEADS_ALIGN units (the last one ends at units), so that every
+ * bit-packed message of a lane's call fills whole bytes when the one-lane
+ * call's does: the lanes' bytes add up to the one-lane bytes exactly.
+ */
+#define SR_HEADS_ALIGN 8
+static size_t
+cut(size_t units, size_t g, size_t G)
+{
+    const size_t blocks = (units + SR_HEADS_ALIGN - 1) / SR_HEADS_ALIGN;
+    const size_t u = blocks * g / G * SR_HEADS_ALIGN; /* no overflow: small */
+    return u < units ? u : units;
+}
+
+/*
+ * Runs fn over units split on the party's lanes, then (ranks > 1) the
+ * allgather of buf [units][per] (buf NULL: nothing to gather).  The
+ * gather runs even after an error so that every rank makes the same
+ * collective calls.  rc: the error so far (the stage is skipped unless
+ * SR_OK); returns the new one.
+ */
+static int
+stage_run(par_ctx *pc, int rc, size_t units, stage_fn fn, void *arg,
+          uint64_t *buf, size_t per, unsigned part)
+{
+    const unsigned T = pc->T;
+    const size_t G = (size_t)pc->ranks * T;
+    memset(pc->stage, 0, sizeof *pc->stage * T);
+    if (rc == SR_OK) {
+        int err = SR_OK;
+#pragma omp parallel for num_threads((int)T) schedule(static, 1) if (T > 1)
+        for (unsigned t = 0; t < T; t++) {
+            const size_t g = (size_t)pc->rank * T + t;
+            const size_t u0 = cut(units, g, G), u1 = cut(units, g + 1, G);
+            sr_lane *L = &pc->ls->lane[t];
+            int r = SR_OK;
+            if (u1 > u0) {
+                r = fn(L, u0, u1 - u0, arg, &pc->stage[t]);
+                /* the lane's last message must leave before the barrier:
+                 * the peer lane may be waiting for it */
+                sr_chan_flush(&L->chan);
+                if (r == SR_OK)
+                    r = sr_chan_error(&L->chan);
+            }
+            if (r != SR_OK) {
+#pragma omp critical(sr_heads_stage_rc)
+                if (err == SR_OK)
+                    err = r;
+            }
+        }
+        rc = err;
+    }
+    /* bytes summed, per-lane totals (rounds: max at the end), seconds:
+     * the slowest lane of the stage (the critical path) */
+    for (unsigned p = 0; p < SR_HS_NPARTS; p++) {
+        double s = 0;
+        for (unsigned t = 0; t < T; t++) {
+            pc->lane[t].bytes[p] += pc->stage[t].bytes[p];
+            pc->lane[t].rounds[p] += pc->stage[t].rounds[p];
+            s = pc->stage[t].seconds[p] > s ? pc->stage[t].seconds[p] : s;
+        }
+        pc->lane[0].seconds[p] += s;
+    }
+    if (pc->ranks > 1 && buf != NULL) {
+        for (unsigned k = 0; k < pc->ranks; k++) {
+            const size_t a = cut(units, (size_t)k * T, G);
+            const size_t b = cut(units, (size_t)(k + 1) * T, G);
+            pc->off[k] = a * per;
+            pc->len[k] = (b - a) * per;
+        }
+        const double t0 = sr_now();
+        const int g = pc->par->allgather(pc->par->ctx, buf, units * per,
+                                         pc->off, pc->len);
+        pc->lane[0].seconds[part] += sr_now() - t0;
+        if (rc == SR_OK)
+            rc = g;
+    }
+    return rc;
+}
+
+/* A convolution stage and its elementwise follow-ups. */
+typedef struct conv_job {
+    const sr_heads_qconv *pc, *kc; /* public, the server's (or NULL) */
+    size_t H, W;                   /* input map */
+    uint64_t *y;                   /* output [Ho Wo][cout] */
+    const uint64_t *x;
+    /* residual (res != NULL): y += to16(TR(res, rsh)) on the range, res
+     * [Ho Wo][cout] overwritten there */
+    uint64_t *res;
+    unsigned rsh;
+    /* max-out (mo != NULL): mo [Ho Wo][K] = max-out of y, m channels */
+    uint64_t *mo;
+    size_t K, m;
+    unsigned mbw;
+} conv_job;
+
+static int
+conv_fn(sr_lane *L, size_t u0, size_t nu, void *arg, sr_heads_sec_stats *st)
+{
+    const conv_job *j = arg;
+    const sr_heads_qconv *pc = j->pc;
+    const size_t co = pc->sh.cout;
+    const sr_conv2d_fmt f = {pc->fin.bw, pc->fw.bw, pc->shift, pc->fout.bw};
+    uint64_t *y = j->y + u0 * co;
+    mark m = mark_now(L);
+    int rc = sr_conv2d_secure(L, nu, y, j->x, j->kc ? j->kc->w : NULL,
+                              j->kc ? j->kc->b : NULL, &pc->sh, j->H, j->W, u0,
+                              f);
+    mark_add(L, st, SR_HS_CONV, &m);
+    if (rc == SR_OK && pc->relu6) {
+        m = mark_now(L);
+        rc = sr_relu6_secure(L, nu * co, y, y, (uint64_t)6 << pc->fout.s,
+                             pc->fout.bw);
+        mark_add(L, st, SR_HS_RELU6, &m);
+    }
+    if (rc == SR_OK && j->res != NULL) {
+        /* y += TR(x, s_x - s_act), back to 16 bits */
+        uint64_t *r = j->res + u0 * co;
+        const size_t n = nu * co;
+        m = mark_now(L);
+        if (j->rsh > 0) {
+            rc = sr_trunc_reduce(L, n, r, r, 16, j->rsh);
+            if (rc == SR_OK)
+                rc = to16(L, n, r, 16 - j->rsh);
+        }
+        mark_add(L, st, SR_HS_L2NORM, &m);
+        for (size_t i = 0; i < n; i++)
+            y[i] = (y[i] + r[i]) & sr_mask(16);
+    }
+    if (rc == SR_OK && j->mo != NULL) {
+        m = mark_now(L);
+        rc = sr_maxout_secure(L, nu, j->mo + u0 * j->K, y, co, j->m, j->mbw);
+        mark_add(L, st, SR_HS_MAXOUT, &m);
+    }
+    return rc;
+}
+
+/*
+ * Runs the convolution stage j (output pixels split over the lanes), then
+ * gathers j->mo (max-out) or j->y.  *H, *W become the output size.
+ */
+static int
+conv_stage(par_ctx *pc, int rc, conv_job *j, size_t *H, size_t *W)
+{
+    const sr_conv2d_shape *sh = &j->pc->sh;
+    const size_t Ho = sr_conv2d_out(*H, sh->k, sh->stride, sh->pad);
+    const size_t Wo = sr_conv2d_out(*W, sh->k, sh->stride, sh->pad);
+    j->H = *H;
+    j->W = *W;
+    rc = stage_run(pc, rc, Ho * Wo, conv_fn, j, j->mo ? j->mo : j->y,
+                   j->mo ? j->K : sh->cout,
+                   j->mo ? SR_HS_MAXOUT : SR_HS_CONV);
+    *H = Ho;
+    *W = Wo;
+    return rc;
+}
+
+typedef struct rnn_job {
+    const sr_heads_sec *S;
+    const sr_rnnpool_fx *q;
+    uint64_t *y;
+    const uint64_t *x;
+    size_t H, W, stride, F;
+} rnn_job;
+
+static int
+rnn_fn(sr_lane *L, size_t u0, size_t nu, void *arg, sr_heads_sec_stats *st)
+{
+    const rnn_job *j = arg;
+    mark m = mark_now(L);
+    const int rc = sr_rnnpool_secure_map_range(L, &j->S->rnn, nu,
+                                               j->y + u0 * j->F, j->x, j->H,
+                                               j->W, j->stride, u0, j->q);
+    mark_add(L, st, SR_HS_RNNPOOL, &m);
+    return rc;
+}
+
+typedef struct l2_job {
+    const sr_heads_sec *S;
+    uint64_t *y;
+    const uint64_t *x;
+    size_t C;
+} l2_job;
+
+static int
+l2_fn(sr_lane *L, size_t u0, size_t nu, void *arg, sr_heads_sec_stats *st)
+{
+    const l2_job *j = arg;
+    mark m = mark_now(L);
+    const int rc =
+        l2norm_sec(L, j->S, nu, j->C, j->y + u0 * j->C, j->x + u0 * j->C);
+    mark_add(L, st, SR_HS_L2NORM, &m);
+    return rc;
+}
+
+/* The network on the rank's lanes (sr_heads_secure_run's body). */
+static int
+run_net(par_ctx *pc, const sr_heads_sec *S, uint64_t *buf, uint64_t *loc,
+        uint64_t *conf, const uint64_t *img, const sr_heads_fx *q)
+{
+    const sr_heads_fx *pb = S->pub;
+    const sr_heads_cfg *cfg = &pb->cfg;
+    const sr_heads_dims *d = &pb->dims;
+    uint64_t *x = buf, *e = buf + d->maxel, *t = e + d->maxel,
+             *u = t + d->maxel;
+    size_t H = cfg->height, W = cfg->width;
+    int rc = SR_OK;
+
+    conv_job cj = {.pc = &pb->conv0, .kc = q ? &q->conv0 : NULL, .y = t,
+                   .x = img};
+    rc = conv_stage(pc, rc, &cj, &H, &W);
+    const size_t R = pb->rnn.rows, F = 4 * cfg->hid2;
+    rnn_job rj = {.S = S, .q = q ? &q->rnn : NULL, .y = e, .x = t, .H = H,
+                  .W = W, .stride = cfg->pstride, .F = F};
+    SR_REQUIRE(H >= R && W >= R);
+    rc = stage_run(pc, rc, ((H - R) / cfg->pstride + 1) *
+                               ((W - R) / cfg->pstride + 1),
+                   rnn_fn, &rj, e, F, SR_HS_RNNPOOL);
+    /* replicate pad: copies of shares */
+    for (size_t y = 0; y < d->h1 && rc == SR_OK; y++)
+        for (size_t xx = 0; xx < d->w1; xx++) {
+            const size_t sy = y < d->hp ? y : d->hp - 1;
+            const size_t sx = xx < d->wp ? xx : d->wp - 1;
+            memcpy(x + (y * d->w1 + xx) * F, e + (sy * d->wp + sx) * F,
+                   sizeof(uint64_t) * F);
+        }
+    H = d->h1;
+    W = d->w1;
+    sr_fx cur = pb->f.rnn.h;
+    size_t nb = 0;
+    /* every rank walks every stage (the gathers are collective) */
+    for (size_t j = 0; j < cfg->nstages; j++) {
+        for (size_t b = 0; b < cfg->stage[j].n; b++, nb++) {
+            size_t h = H, w = W;
+            const uint64_t *in = x;
+            if (pb->has_expand[nb]) {
+                cj = (conv_job){.pc = &pb->expand[nb],
+                                .kc = q ? &q->expand[nb] : NULL, .y = e,
+                                .x = x};
+                rc = conv_stage(pc, rc, &cj, &h, &w);
+                in = e;
+            }
+            cj = (conv_job){.pc = &pb->dw[nb], .kc = q ? &q->dw[nb] : NULL,
+                            .y = t, .x = in};
+            rc = conv_stage(pc, rc, &cj, &h, &w);
+            cj = (conv_job){.pc = &pb->project[nb],
+                            .kc = q ? &q->project[nb] : NULL, .y = u, .x = t};
+            if (pb->residual[nb]) {
+                cj.res = x;
+                cj.rsh = cur.s - pb->f.act.s;
+            }
+            rc = conv_stage(pc, rc, &cj, &h, &w);
+            if (rc == SR_OK)
+                memcpy(x, u, sizeof(uint64_t) * h * w *
+                                 pb->project[nb].sh.cout);
+            H = h;
+            W = w;
+            cur = pb->f.act;
+        }
+        const size_t Cs = d->src_c[j], P = H * W;
+        const uint64_t *src = x;
+        if (j + 1 < cfg->nstages) {
+            l2_job lj = {.S = S, .y = u, .x = x, .C = Cs};
+            rc = stage_run(pc, rc, P, l2_fn, &lj, u, Cs, SR_HS_L2NORM);
+            src = u;
+        }
+        size_t h = H, w = W;
+        cj = (conv_job){.pc = &pb->loc[j], .kc = q ? &q->loc[j] : NULL,
+                        .y = loc + d->src_off[j] * 4, .x = src};
+        rc = conv_stage(pc, rc, &cj, &h, &w);
+        h = H;
+        w = W;
+        const size_t K = cfg->classes, Kc = sr_heads_conf_channels(cfg, j);
+        cj = (conv_job){.pc = &pb->conf[j], .kc = q ? &q->conf[j] : NULL,
+                        .y = t, .x = src, .mo = conf + d->src_off[j] * K,
+                        .K = K, .m = Kc - K + 1, .mbw = pb->f.out.bw};
+        rc = conv_stage(pc, rc, &cj, &h, &w);
+    }
+    return rc;
+}
+
+/* see heads_secure.h */
+int
+sr_heads_secure_run_lanes(const sr_lanes *ls, const sr_heads_par *par,
+                          const sr_heads_sec *S, uint64_t *loc, uint64_t *conf,
+                          const uint64_t *img, const sr_heads_fx *q,
+                          sr_heads_sec_stats *stats)
+{
+    SR_REQUIRE(ls != NULL && ls->count >= 1 && ls->lane != NULL);
+    SR_REQUIRE(par == NULL || (par->ranks >= 1 && par->rank < par->ranks &&
+                               (par->ranks == 1 || par->allgather != NULL)));
+    SR_REQUIRE(S != NULL && S->pub != NULL && S->tab_rsq != NULL);
+    const sr_heads_dims *d = &S->pub->dims;
+    par_ctx pc = {.ls = ls,
+                  .par = par,
+                  .rank = par ? par->rank : 0,
+                  .ranks = par ? par->ranks : 1,
+                  .T = ls->count};
+    pc.off = calloc(2 * (size_t)pc.ranks, sizeof *pc.off);
+    pc.lane = calloc(2 * (size_t)pc.T, sizeof *pc.lane);
+    uint64_t *buf = malloc(sizeof(uint64_t) * 4 * d->maxel);
+    int rc = SR_OK;
+    if (pc.off == NULL || pc.lane == NULL || buf == NULL)
+        rc = SR_ENOMEM;
+    /* a rank that cannot allocate returns at once (with ranks > 1 the
+     * others' allgather then fails or waits: the callback's business) */
+    if (pc.off != NULL && pc.lane != NULL && buf != NULL) {
+        pc.len = pc.off + pc.ranks;
+        pc.stage = pc.lane + pc.T;
+        rc = run_net(&pc, S, buf, loc, conf, img, q);
+    }
+    if (stats != NULL && pc.lane != NULL)
+        for (unsigned p = 0; p < SR_HS_NPARTS; p++) {
+            uint64_t r = 0;
+            for (unsigned t = 0; t < pc.T; t++) {
+                stats->bytes[p] += pc.lane[t].bytes[p];
+                r = pc.lane[t].rounds[p] > r ? pc.lane[t].rounds[p] : r;
+            }
+            stats->rounds[p] += r;
+            stats->seconds[p] += pc.lane[0].seconds[p];
+        }
+    free(buf);
+    free(pc.lane);
+    free(pc.off);
+    return rc;
+}
+
+/* see heads_secure.h */
+int
+sr_heads_secure_infer_lanes(const sr_lanes *ls, const sr_heads_par *par,
+                            const sr_heads_sec *S, int64_t *loc, int64_t *conf,
+                            const int64_t *img, const sr_heads_fx *q,
+                            sr_heads_sec_stats *stats)
+{
+    SR_REQUIRE(ls != NULL && ls->count >= 1 && ls->lane != NULL);
+    SR_REQUIRE(par == NULL || (par->ranks >= 1 && par->rank < par->ranks));
+    sr_lane *L0 = &ls->lane[0];
+    const sr_heads_fx *pb = S->pub;
+    const size_t npx = pb->cfg.height * pb->cfg.width;
+    const size_t nl = pb->dims.priors * 4,
+                 nc = pb->dims.priors * pb->cfg.classes;
+    const int rank0 = par == NULL || par->rank == 0;
+    uint64_t *xs = malloc(sizeof(uint64_t) * (npx ? npx : 1));
+    uint64_t *ys = malloc(sizeof(uint64_t) * (nl + nc ? nl + nc : 1));
+    int rc = SR_OK;
+    if (xs == NULL || ys == NULL) {
+        rc = SR_ENOMEM;
+        goto out;
+    }
+    /* the client's image as shares: its patterns, the server's zeros */
+    for (size_t i = 0; i < npx; i++)
+        xs[i] = img != NULL ? (uint64_t)img[i] & sr_mask(pb->f.in.bw) : 0;
+    rc = sr_heads_secure_run_lanes(ls, par, S, ys, ys + nl, xs, q, stats);
+    /* flow: server -> client (rank 0, lane 0), the server's shares */
+    if (rc == SR_OK && rank0) {
+        rc = sr_share_reveal(L0, nl + nc, ys, ys, pb->f.out.bw, SR_CLIENT);
+        sr_chan_flush(&L0->chan);
+    }
+    if (rc == SR_OK && rank0 && !sr_lane_is_server(L0)) {
+        for (size_t i = 0; i < nl; i++)
+            loc[i] = sr_fxp_sext(ys[i], pb->f.out.bw);
+        for (size_t i = 0; i < nc; i++)
+            conf[i] = sr_fxp_sext(ys[nl + i], pb->f.out.bw);
+    }
+out:
+    free(ys);
+    free(xs);
     return rc;
 }

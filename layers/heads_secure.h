@@ -25,6 +25,18 @@
  *   max-out        sr_maxout_secure (pool_secure.h)
  * Rounds are independent of the image size up to the chunking of the
  * convolutions (SR_CONV2D_CHUNK_ENTRIES) and of RNNPool (256 patches).
+ *
+ * Several lanes and ranks per image (sr_heads_secure_run_lanes): every
+ * stage -- a convolution with its ReLU6, residual TR/Ext or max-out;
+ * RNNPool; L2Norm -- cuts its output units (pixels, patches) into R T
+ * contiguous ranges starting at multiples of 8 units (so the lanes' bytes
+ * add up exactly to the one-lane bytes: every bit-packed message still
+ * fills whole bytes), range rank T + t on lane t of the rank (OpenMP
+ * threads, each lane flushed at the end of its range: correct also when
+ * OpenMP runs the lanes one after another), then with R > 1
+ * the ranks allgather the stage's output map.  Both parties cut alike
+ * (public shapes, R, T).  Each lane holds 1/(R T) of every stage: the
+ * chunks, hence the rounds where chunking dominates, drop with R T.
  */
 #ifndef SR_LAYERS_HEADS_SECURE_H
 #define SR_LAYERS_HEADS_SECURE_H
@@ -86,7 +98,8 @@ const char *sr_heads_part_name(unsigned part);
  * Shares of loc [priors][4] and conf [priors][K] (16 bits, f.out) of the
  * shared image img [height][width] (16 bits, f.in).  q: the server's
  * model through sr_heads_known.  stats may be NULL.  loc, conf must not
- * overlap img.  SR_OK, SR_ENOMEM or the first channel error.
+ * overlap img.  SR_OK, SR_ENOMEM or the first channel error.  The
+ * one-lane, one-rank case of sr_heads_secure_run_lanes.
  */
 SR_NODISCARD int sr_heads_secure_run(sr_lane *L, const sr_heads_sec *S,
                                      uint64_t *loc, uint64_t *conf,
@@ -105,5 +118,54 @@ SR_NODISCARD int sr_heads_secure_infer(sr_lane *L, const sr_heads_sec *S,
                                        int64_t *loc, int64_t *conf,
                                        const int64_t *img, const sr_heads_fx *q,
                                        sr_heads_sec_stats *stats);
+
+/*
+ * Several lanes and ranks per image (docs/heads.md s8).
+ *
+ * How a party's R ranks cooperate on one image (NULL = one rank).
+ */
+typedef struct sr_heads_par {
+    unsigned rank, ranks; /* this rank, the party's rank count (>= 1) */
+    /* Collective over the party's ranks, called by every rank in the same
+     * order with the same n: buf[0..n) where rank k has filled
+     * [off[k], off[k] + len[k]) (off/len arrays of `ranks` entries); on
+     * return every rank holds all of buf.  SR_OK or an error code.  The
+     * ranges tile buf in rank order (off[0] = 0, off[k + 1] = off[k] +
+     * len[k], some may be empty): MPI_Allgatherv with MPI_IN_PLACE fits. */
+    int (*allgather)(void *ctx, uint64_t *buf, size_t n, const size_t *off,
+                     const size_t *len);
+    void *ctx;
+} sr_heads_par;
+
+/*
+ * sr_heads_secure_run over every lane of ls (lane k of this rank pairs
+ * with lane k of the peer's same rank), the work of each layer split over
+ * the R x T lanes of the party; every rank ends with the shares of all of
+ * loc and conf.  stats: this rank's per-part figures (bytes summed over
+ * its lanes, seconds and rounds: the max over its lanes).  Both parties
+ * make the same call with the same par->ranks and ls->count.
+ */
+SR_NODISCARD int sr_heads_secure_run_lanes(const sr_lanes *ls,
+                                           const sr_heads_par *par,
+                                           const sr_heads_sec *S,
+                                           uint64_t *loc, uint64_t *conf,
+                                           const uint64_t *img,
+                                           const sr_heads_fx *q,
+                                           sr_heads_sec_stats *stats);
+
+/*
+ * The whole inference: img = the client's patterns (every client rank;
+ * NULL on the server), run_lanes, then loc and conf revealed to the
+ * client's rank 0 only (lane 0 of rank 0; one sr_share_reveal as
+ * sr_heads_secure_infer).  On client rank 0 loc/conf get the
+ * sign-extended patterns; elsewhere they may be NULL.
+ */
+SR_NODISCARD int sr_heads_secure_infer_lanes(const sr_lanes *ls,
+                                             const sr_heads_par *par,
+                                             const sr_heads_sec *S,
+                                             int64_t *loc, int64_t *conf,
+                                             const int64_t *img,
+                                             const sr_heads_fx *q,
+                                             sr_heads_sec_stats *stats);
 
 #endif

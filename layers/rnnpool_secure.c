@@ -283,26 +283,40 @@ sr_rnnpool_secure_map(sr_lane *L, const sr_rnnpool_sec *S, uint64_t *out,
                       const uint64_t *x, size_t H, size_t W, size_t stride,
                       const sr_rnnpool_fx *q)
 {
+    const size_t R = S->pub.rows;
+    SR_REQUIRE(stride >= 1 && H >= R && W >= R);
+    const size_t N = ((H - R) / stride + 1) * ((W - R) / stride + 1);
+    return sr_rnnpool_secure_map_range(L, S, N, out, x, H, W, stride, 0, q);
+}
+
+/* see rnnpool_secure.h */
+int
+sr_rnnpool_secure_map_range(sr_lane *L, const sr_rnnpool_sec *S, size_t n,
+                            uint64_t *out, const uint64_t *x, size_t H,
+                            size_t W, size_t stride, size_t first,
+                            const sr_rnnpool_fx *q)
+{
     const size_t R = S->pub.rows, cin = S->pub.cin, F = 4 * S->pub.h2;
     SR_REQUIRE(stride >= 1 && H >= R && W >= R);
-    const size_t Ho = (H - R) / stride + 1, Wo = (W - R) / stride + 1;
-    const size_t N = Ho * Wo;
-    uint64_t *patch = sr_scratch_u64(L, SR_RNNPOOL_CHUNK * R * R * cin);
+    const size_t Wo = (W - R) / stride + 1;
+    SR_REQUIRE(first + n <= ((H - R) / stride + 1) * Wo);
+    if (n == 0)
+        return SR_OK;
+    const size_t cap = n < SR_RNNPOOL_CHUNK ? n : SR_RNNPOOL_CHUNK;
+    uint64_t *patch = sr_scratch_u64(L, cap * R * R * cin);
     if (patch == NULL)
         return SR_ENOMEM;
     int rc = SR_OK;
-    for (size_t first = 0; first < N && rc == SR_OK;
-         first += SR_RNNPOOL_CHUNK) {
-        const size_t m =
-            N - first < SR_RNNPOOL_CHUNK ? N - first : SR_RNNPOOL_CHUNK;
+    for (size_t done = 0; done < n && rc == SR_OK; done += SR_RNNPOOL_CHUNK) {
+        const size_t m = n - done < SR_RNNPOOL_CHUNK ? n - done : SR_RNNPOOL_CHUNK;
         for (size_t k = 0; k < m; k++) {
-            const size_t oy = (first + k) / Wo, ox = (first + k) % Wo;
+            const size_t o = first + done + k, oy = o / Wo, ox = o % Wo;
             for (size_t i = 0; i < R; i++)
                 memcpy(patch + (k * R + i) * R * cin,
                        x + ((oy * stride + i) * W + ox * stride) * cin,
                        sizeof(uint64_t) * R * cin);
         }
-        rc = sr_rnnpool_secure_patches(L, S, m, out + first * F, patch, q);
+        rc = sr_rnnpool_secure_patches(L, S, m, out + done * F, patch, q);
     }
     sr_scratch_release(L, patch);
     return rc;

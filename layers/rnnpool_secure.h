@@ -87,4 +87,17 @@ SR_NODISCARD int sr_rnnpool_secure_map(sr_lane *L, const sr_rnnpool_sec *S,
                                        size_t H, size_t W, size_t stride,
                                        const sr_rnnpool_fx *q);
 
+/*
+ * Patches [first, first + n) (row-major over Ho x Wo) of the sliding map
+ * into out [n][4 h2]: one lane's share of sr_rnnpool_secure_map (which is
+ * the range [0, Ho Wo)); the same chunks of SR_RNNPOOL_CHUNK patches
+ * counted from first.  n = 0 sends nothing.
+ */
+SR_NODISCARD int sr_rnnpool_secure_map_range(sr_lane *L,
+                                             const sr_rnnpool_sec *S, size_t n,
+                                             uint64_t *out, const uint64_t *x,
+                                             size_t H, size_t W, size_t stride,
+                                             size_t first,
+                                             const sr_rnnpool_fx *q);
+
 #endif

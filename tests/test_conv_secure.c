@@ -393,3 +393,49 @@ Test(conv_secure, maxout)
     free(x);
     free(want);
 }
+
+/*
+ * Chunked convolutions split over lanes move no byte: 90 x 90 pixels of
+ * K = 36 entries (3 x 3 x 4) exceed one chunk (2^18 / 36 = 7281 pixels,
+ * rounded down to 7280, a multiple of 8, so that every chunk's bit-packed
+ * messages fill whole bytes): one call (7280 + 820 pixels) sends exactly
+ * the bytes of two calls over the 8-aligned halves (4056 + 4044), as
+ * sr_heads_secure_run_lanes cuts them.
+ */
+static uint64_t
+chunked_bytes(size_t split)
+{
+    struct job j;
+    memset(&j, 0, sizeof j);
+    j.op = OP_CONV;
+    j.c = (sr_conv2d_shape){.cin = 4, .cout = 2, .k = 3, .stride = 1,
+                            .pad = 1, .groups = 1};
+    j.f = (sr_conv2d_fmt){16, 16, 12, 16};
+    j.H = j.W = 90;
+    j.split = split;
+    const size_t nx = 90 * 90 * 4;
+    j.ny = 90 * 90 * 2;
+    int64_t *w = calloc(sr_conv2d_nweights(&j.c), 8);
+    j.w = w;
+    j.x[0] = calloc(nx, 8);
+    j.x[1] = calloc(nx, 8);
+    for (int l = 0; l < NLANES; l++)
+        for (int p = 0; p < 2; p++)
+            j.y[l][p] = calloc(j.ny, 8);
+    sr_test_opts o = {.nlanes = NLANES};
+    cr_assert_eq(sr_test_run(party, &j, &o), SR_OK);
+    for (int l = 0; l < NLANES; l++)
+        for (int p = 0; p < 2; p++)
+            free(j.y[l][p]);
+    free(j.x[0]);
+    free(j.x[1]);
+    free(w);
+    return o.st[0].bytes_sent + o.st[1].bytes_sent;
+}
+
+Test(conv_secure, chunked_split_same_bytes)
+{
+    const uint64_t one = chunked_bytes(0), two = chunked_bytes(4056);
+    cr_assert_eq(one, two, "one call %llu bytes, two halves %llu",
+                 (unsigned long long)one, (unsigned long long)two);
+}

@@ -425,7 +425,9 @@ Test(fastgrnn_secure, card_roundtrip_and_check)
     cr_assert_eq(memcmp(&d.pub, &c.pub, sizeof c.pub), 0);
     cr_assert_null(strstr(t, "zeta")); /* never the model's secrets */
     /* a request that fits, then each field wrong */
-    sr_card_request r = {3, 4, 6, SR_REVEAL_LOGITS}, r2;
+    sr_card_request r = {.batch = 3, .timesteps = 4, .input_dim = 6,
+                         .reveal = SR_REVEAL_LOGITS},
+                    r2;
     char rq[512];
     const size_t rn = sr_card_request_encode(rq, sizeof rq, &r);
     cr_assert_eq(sr_card_request_decode(&r2, rq, rn, err, sizeof err), SR_OK);

@@ -2,7 +2,10 @@
  * tests/test_heads_secure.c -- the secure RNNPool layer against its
  * fixed-point twin (layers/rnnpool.h), bit for bit, on random small
  * layers (patches and the sliding map) over two lane pairs; rounds
- * independent of the number of patches.
+ * independent of the number of patches; the whole head-counting model
+ * against its twin on one lane pair, and one image over several lanes and
+ * emulated ranks (sr_heads_secure_infer_lanes: the twin's outputs, the
+ * one-lane bytes exactly, no more rounds per lane).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -329,6 +332,309 @@ Test(heads_secure, model_end_to_end)
     free(img);
     free(wl);
     free(wc);
+}
+
+/* ---- one image over several lanes and ranks --------------------------- */
+
+#include <pthread.h>
+
+#define MAXLANES 8
+
+/* The in-memory allgather of one party's emulated ranks. */
+struct gather_party {
+    unsigned ranks;
+    pthread_barrier_t bar;
+    uint64_t *buf[MAXLANES];
+    size_t n[MAXLANES];
+    uint64_t calls[MAXLANES];
+};
+struct gather_ctx {
+    struct gather_party *gp;
+    unsigned rank;
+};
+
+static int
+mem_allgather(void *ctx, uint64_t *buf, size_t n, const size_t *off,
+              const size_t *len)
+{
+    struct gather_ctx *c = ctx;
+    struct gather_party *g = c->gp;
+    g->buf[c->rank] = buf;
+    g->n[c->rank] = n;
+    g->calls[c->rank]++;
+    pthread_barrier_wait(&g->bar);
+    int rc = SR_OK;
+    size_t tot = 0;
+    for (unsigned k = 0; k < g->ranks; k++) {
+        if (g->n[k] != n || off[k] != tot || off[k] + len[k] > n)
+            rc = SR_ECHECK;
+        tot += len[k];
+        if (rc == SR_OK && k != c->rank)
+            memcpy(buf + off[k], g->buf[k] + off[k], len[k] * sizeof *buf);
+    }
+    if (tot != n)
+        rc = SR_ECHECK;
+    pthread_barrier_wait(&g->bar);
+    return rc;
+}
+
+/*
+ * sr_test_run gives every lane its own thread; lane id = rank T + t.  The
+ * lanes register, then lane t = 0 of each emulated rank runs
+ * sr_heads_secure_infer_lanes over its T lanes while the others wait.
+ */
+struct lanes_job {
+    const sr_heads_fx *q;
+    const sr_heads_sec *S[2];
+    const int64_t *img;
+    unsigned R, T;
+    sr_lane *lanes[2][MAXLANES];
+    sr_lane copy[2][MAXLANES];
+    pthread_barrier_t bar[2];
+    struct gather_party gp[2];
+    struct gather_ctx gc[2][MAXLANES];
+    int64_t *loc, *conf; /* the client's rank 0 */
+    int rc[2][MAXLANES];
+    sr_heads_sec_stats st[2][MAXLANES]; /* [party][rank] */
+};
+
+static int
+lanes_party(sr_lane *L, void *arg)
+{
+    struct lanes_job *j = arg;
+    int rc = sr_ot_setup(L);
+    const unsigned p = L->party, rank = L->id / j->T;
+    j->lanes[p][L->id] = L;
+    pthread_barrier_wait(&j->bar[p]);
+    if (L->id % j->T == 0) {
+        sr_lane *cp = &j->copy[p][L->id];
+        for (unsigned t = 0; t < j->T; t++)
+            cp[t] = *j->lanes[p][L->id + t];
+        const sr_lanes ls = {cp, j->T};
+        j->gc[p][rank] = (struct gather_ctx){&j->gp[p], rank};
+        const sr_heads_par par = {rank, j->R, mem_allgather, &j->gc[p][rank]};
+        const int srv = p == SR_SERVER, r0 = rank == 0;
+        j->rc[p][rank] = sr_heads_secure_infer_lanes(
+            &ls, j->R == 1 && j->T == 2 ? NULL : &par, j->S[p],
+            srv || !r0 ? NULL : j->loc, srv || !r0 ? NULL : j->conf,
+            srv ? NULL : j->img, srv ? j->q : NULL, &j->st[p][rank]);
+        for (unsigned t = 0; t < j->T; t++)
+            *j->lanes[p][L->id + t] = cp[t];
+    }
+    pthread_barrier_wait(&j->bar[p]);
+    return rc != SR_OK ? rc : j->rc[p][rank];
+}
+
+/* A configured model: random weights, the twin's outputs of a random
+ * image. */
+struct model_case {
+    sr_heads_cfg cfg;
+    sr_heads_float net;
+    sr_heads_fx q, pub;
+    sr_heads_sec S[2];
+    int64_t *img, *wl, *wc;
+    size_t nl, nc;
+};
+
+static void
+model_case_init(struct model_case *m, const sr_heads_cfg *cfg, uint64_t seed)
+{
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    char err[256];
+    cr_assert_eq(sr_heads_float_init(&m->net, cfg, err, sizeof err), SR_OK,
+                 "%s", err);
+    sr_heads_float_random(&m->net, seed);
+    sr_heads_fmt f;
+    sr_heads_fmt_default(&f);
+    cr_assert_eq(sr_heads_fx_init(&m->q, &m->net, &f, NULL), SR_OK);
+    sr_heads_public_of(&m->pub, &m->q);
+    cr_assert_eq(sr_heads_sec_init(&m->S[SR_SERVER], &m->q), SR_OK);
+    cr_assert_eq(sr_heads_sec_init(&m->S[SR_CLIENT], &m->pub), SR_OK);
+    const size_t npx = cfg->height * cfg->width;
+    m->nl = m->q.dims.priors * 4;
+    m->nc = m->q.dims.priors * cfg->classes;
+    uint64_t s = seed * 31 + 5;
+    double *imf = rvec(&s, npx, 1.0);
+    m->img = malloc(npx * 8);
+    m->wl = malloc(m->nl * 8);
+    m->wc = malloc(m->nc * 8);
+    sr_heads_fx_quantise(npx, m->img, imf, f.in);
+    free(imf);
+    cr_assert_eq(sr_heads_fx_run(&m->q, m->wl, m->wc, m->img, NULL), SR_OK);
+}
+
+static void
+model_case_clear(struct model_case *m)
+{
+    sr_heads_sec_clear(&m->S[0]);
+    sr_heads_sec_clear(&m->S[1]);
+    sr_heads_fx_clear(&m->q);
+    sr_heads_float_clear(&m->net);
+    free(m->img);
+    free(m->wl);
+    free(m->wc);
+}
+
+/* The figures of one run: totals of sr_test_run and the ranks' stats. */
+struct lanes_out {
+    uint64_t bytes;  /* both parties, every lane */
+    uint64_t rounds; /* max over lanes and parties */
+    uint64_t gathers; /* allgather calls per rank */
+    sr_heads_sec_stats st[2]; /* [party]: bytes summed over ranks, rounds
+                                 the max over ranks */
+};
+
+/* Runs the model on R ranks x T lanes; loc/conf must equal the twin. */
+static struct lanes_out
+run_lanes(struct model_case *m, unsigned R, unsigned T)
+{
+    cr_assert(R * T <= MAXLANES);
+    struct lanes_job *j = calloc(1, sizeof *j);
+    j->q = &m->q;
+    j->S[SR_SERVER] = &m->S[SR_SERVER];
+    j->S[SR_CLIENT] = &m->S[SR_CLIENT];
+    j->img = m->img;
+    j->R = R;
+    j->T = T;
+    j->loc = malloc(m->nl * 8);
+    j->conf = malloc(m->nc * 8);
+    for (int p = 0; p < 2; p++) {
+        pthread_barrier_init(&j->bar[p], NULL, R * T);
+        pthread_barrier_init(&j->gp[p].bar, NULL, R);
+        j->gp[p].ranks = R;
+    }
+    sr_test_opts o = {.nlanes = R * T};
+    cr_assert_eq(sr_test_run(lanes_party, j, &o), SR_OK);
+    for (size_t i = 0; i < m->nl; i++)
+        cr_assert_eq(j->loc[i], m->wl[i], "R %u T %u loc %zu: %lld vs %lld", R,
+                     T, i, (long long)j->loc[i], (long long)m->wl[i]);
+    for (size_t i = 0; i < m->nc; i++)
+        cr_assert_eq(j->conf[i], m->wc[i], "R %u T %u conf %zu", R, T, i);
+    struct lanes_out out;
+    memset(&out, 0, sizeof out);
+    out.bytes = o.st[0].bytes_sent + o.st[1].bytes_sent;
+    out.rounds = o.rounds;
+    for (int p = 0; p < 2; p++) {
+        /* the same collective calls on every rank */
+        for (unsigned r = 1; r < R; r++)
+            cr_assert_eq(j->gp[p].calls[r], j->gp[p].calls[0]);
+        if (R > 1)
+            cr_assert_gt(j->gp[p].calls[0], 0);
+        out.gathers = j->gp[p].calls[0];
+        for (unsigned r = 0; r < R; r++)
+            for (unsigned k = 0; k < SR_HS_NPARTS; k++) {
+                out.st[p].bytes[k] += j->st[p][r].bytes[k];
+                if (j->st[p][r].rounds[k] > out.st[p].rounds[k])
+                    out.st[p].rounds[k] = j->st[p][r].rounds[k];
+            }
+        pthread_barrier_destroy(&j->bar[p]);
+        pthread_barrier_destroy(&j->gp[p].bar);
+    }
+    free(j->loc);
+    free(j->conf);
+    free(j);
+    return out;
+}
+
+/*
+ * The split run against the one-lane run of the same model: the twin's
+ * outputs (in run_lanes), the same bytes per part and in all (every
+ * protocol's traffic is linear in its batch, byte-granular per value:
+ * splitting a batch moves no byte), rounds per lane per part and in all
+ * at most the one-lane ones.
+ */
+static struct lanes_out
+check_split(struct model_case *m, const struct lanes_out *one, unsigned R,
+            unsigned T)
+{
+    const struct lanes_out sp = run_lanes(m, R, T);
+    cr_assert_eq(sp.bytes, one->bytes, "R %u T %u: bytes %llu vs one lane %llu",
+                 R, T, (unsigned long long)sp.bytes,
+                 (unsigned long long)one->bytes);
+    cr_assert_leq(sp.rounds, one->rounds, "R %u T %u: rounds %llu vs %llu", R,
+                  T, (unsigned long long)sp.rounds,
+                  (unsigned long long)one->rounds);
+    for (int p = 0; p < 2; p++)
+        for (unsigned k = 0; k < SR_HS_NPARTS; k++) {
+            cr_assert_eq(sp.st[p].bytes[k], one->st[p].bytes[k],
+                         "R %u T %u party %d part %s: %llu vs %llu", R, T, p,
+                         sr_heads_part_name(k),
+                         (unsigned long long)sp.st[p].bytes[k],
+                         (unsigned long long)one->st[p].bytes[k]);
+            cr_assert_leq(sp.st[p].rounds[k], one->st[p].rounds[k],
+                          "R %u T %u part %s rounds", R, T,
+                          sr_heads_part_name(k));
+        }
+    printf("heads R %u T %u: bytes %llu, rounds per lane %llu (one lane "
+           "%llu)\n",
+           R, T, (unsigned long long)sp.bytes, (unsigned long long)sp.rounds,
+           (unsigned long long)one->rounds);
+    return sp;
+}
+
+Test(heads_secure, model_lanes_and_ranks)
+{
+    sr_heads_cfg cfg;
+    small_cfg(&cfg);
+    struct model_case m;
+    model_case_init(&m, &cfg, 11);
+    const struct lanes_out one = run_lanes(&m, 1, 1);
+    (void)check_split(&m, &one, 1, 2);
+    const struct lanes_out r2 = check_split(&m, &one, 2, 2);
+    /* one gather per stage: conv0, RNNPool, 3 blocks x 3 convs (expand,
+     * depthwise, project + residual), one L2Norm (not after the last
+     * source), loc and conf + max-out per source: 2 + 9 + 1 + 4 */
+    cr_assert_eq(r2.gathers, 16, "gathers %llu", (unsigned long long)r2.gathers);
+    model_case_clear(&m);
+}
+
+Test(heads_secure, model_lanes_rounds_chunked)
+{
+    /* patch 2 stride 1 on a 20 x 18 map: 323 patches = 2 RNNPool chunks
+     * on one lane, 1 on each of 2 lanes (160 + 163 patches): the RNNPool
+     * rounds per lane halve */
+    sr_heads_cfg cfg;
+    small_cfg(&cfg);
+    cfg.height = 40;
+    cfg.width = 36;
+    cfg.patch = 2;
+    cfg.pstride = 1;
+    struct model_case m;
+    model_case_init(&m, &cfg, 13);
+    cr_assert_eq(m.q.dims.hp * m.q.dims.wp, 323);
+    const struct lanes_out one = run_lanes(&m, 1, 1);
+    const struct lanes_out sp = check_split(&m, &one, 1, 2);
+    /* one lane: 2 chunks of c rounds each, + 1 where the second chunk's
+     * first message opens a new round */
+    for (int p = 0; p < 2; p++)
+        cr_assert_eq(2 * sp.st[p].rounds[SR_HS_RNNPOOL] + 1,
+                     one.st[p].rounds[SR_HS_RNNPOOL], "%llu vs %llu",
+                     (unsigned long long)sp.st[p].rounds[SR_HS_RNNPOOL],
+                     (unsigned long long)one.st[p].rounds[SR_HS_RNNPOOL]);
+    model_case_clear(&m);
+}
+
+Test(heads_secure, model_lanes_uneven)
+{
+    /* 14 x 10: conv0 7 x 5 = 35 pixels, 3 x 2 = 6 patches, the second
+     * stage 2 x 2 = 4 pixels: on 2 x 3 = 6 lanes every stage is uneven
+     * and the last ones leave lanes empty */
+    sr_heads_cfg cfg;
+    small_cfg(&cfg);
+    cfg.height = 14;
+    cfg.width = 10;
+    struct model_case m;
+    model_case_init(&m, &cfg, 12);
+    const sr_heads_dims *d = &m.q.dims;
+    printf("uneven: conv0 %zux%zu, rnnpool %zux%zu, sources %zux%zu %zux%zu\n",
+           d->h0, d->w0, d->hp, d->wp, d->src_h[0], d->src_w[0], d->src_h[1],
+           d->src_w[1]);
+    cr_assert_lt(d->src_h[1] * d->src_w[1], 6);
+    const struct lanes_out one = run_lanes(&m, 1, 1);
+    (void)check_split(&m, &one, 2, 3);
+    (void)check_split(&m, &one, 1, 5);
+    model_case_clear(&m);
 }
 
 /* ---- jobs/model.c dispatch on "type" ---------------------------------- */

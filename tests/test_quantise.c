@@ -14,10 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jobs/heads_fmt.h"
 #include "jobs/model.h"
 #include "jobs/plain.h"
 #include "jobs/quantise.h"
 #include "layers/fastgrnn.h"
+#include "layers/heads.h"
 
 static char tmpdir[64];
 
@@ -503,4 +505,50 @@ Test(quantise, weight_too_large)
     char *out, *err;
     cr_assert_eq(run(sr_cmd_plain, &out, &err, pf), 0, "%s", err);
     free(out), free(err);
+}
+
+/* rnnpool-heads: quantise writes the formats in use (the defaults here),
+ * idempotently; plain reads them back (same predictions); no calibration. */
+Test(quantise, heads_formats_written)
+{
+    char dir[256], mj[300], img[300], *out, *err;
+    copy_model(dir, sizeof dir, "heads");
+    snprintf(mj, sizeof mj, "%s/model.json", dir);
+    snprintf(img, sizeof img, "%s/X_test_160x120.npy", dir);
+    const char *pa[] = {"plain", "--model", dir, "--input", img, NULL};
+    char *before;
+    cr_assert_eq(run(sr_cmd_plain, &before, &err, pa), 0, "%s", err);
+    free(err);
+    const char *q[] = {"quantise", "--model", dir, NULL};
+    cr_assert_eq(run(sr_cmd_quantise, &out, &err, q), 0, "%s", err);
+    cr_assert(strstr(out, "rnnpool-heads formats: input (16, 14)") != NULL,
+              "%s", out);
+    free(out), free(err);
+    char *first = slurp(mj);
+    json_error_t je;
+    json_t *root = json_loads(first, 0, &je);
+    cr_assert_not_null(root);
+    sr_heads_fmt f, d;
+    char e[300] = "";
+    cr_assert_eq(sr_heads_fixed_point_parse(
+                     &f, json_object_get(root, "fixed_point"), mj, e, sizeof e),
+                 SR_OK, "%s", e);
+    sr_heads_fmt_default(&d);
+    cr_assert_eq(memcmp(&f, &d, sizeof f), 0);
+    json_decref(root);
+    cr_assert_eq(run(sr_cmd_quantise, &out, &err, q), 0, "%s", err);
+    free(out), free(err);
+    char *second = slurp(mj);
+    cr_assert_str_eq(first, second);
+    char *after;
+    cr_assert_eq(run(sr_cmd_plain, &after, &err, pa), 0, "%s", err);
+    cr_assert_str_eq(before, after);
+    cr_assert(strncmp(after, "index,pred,boxes\n0,3,", 21) == 0, "%s", after);
+    free(err), free(after), free(before), free(first), free(second);
+    const char *qc[] = {"quantise", "--model", dir, "--calib", img, NULL};
+    expect_error(sr_cmd_quantise, 2,
+                 "sirnn: quantise: --calib: not supported for an "
+                 "rnnpool-heads model (it writes the fixed_point formats in "
+                 "use; edit them by hand, docs/heads.md)",
+                 qc);
 }

@@ -172,6 +172,14 @@ def main():
     img, gt, _ = data[-1]
     np.save(os.path.join(a.out, 'X_test.npy'), img.astype(np.float32)[None])
     np.save(os.path.join(a.out, 'boxes_test.npy'), gt)
+    # the 160x120 demo image (the default size): the crop
+    # rows 5..125, columns 160..320, which holds three whole heads
+    small = img.astype(np.float32)[None, 5:125, 160:320]
+    np.save(os.path.join(a.out, 'X_test_160x120.npy'),
+            np.ascontiguousarray(small))
+    inside = (gt[:, 0] >= 160) & (gt[:, 1] >= 5) & (gt[:, 3] <= 125)
+    np.save(os.path.join(a.out, 'boxes_test_160x120.npy'),
+            gt[inside] - np.array([160, 5, 160, 5]))
     loc, conf, shp = hn.forward(img, cfg, wd)
     keep, _, _ = hn.detect(cfg, shp, loc, conf)
     np.save(os.path.join(a.out, 'float_loc.npy'), np.ascontiguousarray(loc))
