@@ -36,9 +36,6 @@ C=${KWS_CONNS:-1}
 OUTCSV=${KWS_OUT:-$ROOT/docs/data/kws.csv}
 PORT=${KWS_PORT:-7400}
 PY=/usr/bin/python3
-export OMPI_ALLOW_RUN_AS_ROOT=${OMPI_ALLOW_RUN_AS_ROOT:-1}
-export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}
-export OMPI_MCA_rmaps_base_oversubscribe=${OMPI_MCA_rmaps_base_oversubscribe:-1}
 
 [ -x "$SIRNN" ] || { echo "bench_kws: no $SIRNN (make BUILD=... first)" >&2; exit 2; }
 "$PY" -c 'import numpy' 2>/dev/null ||
@@ -48,16 +45,7 @@ SPID=
 cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 
-# launch R CMD...: the command under its own mpirun when R > 1.
-launch() {
-    local R=$1; shift
-    if [ "$R" -gt 1 ]; then
-        OMPI_MCA_orte_tmpdir_base=$(mktemp -d "$TMP/mpi-XXXXXX") \
-            mpirun -np "$R" --bind-to none "$@"
-    else
-        "$@"
-    fi
-}
+. "$HERE/bench_lib.sh"
 
 if [ "$OUTCSV" != - ]; then
     mkdir -p "$(dirname "$OUTCSV")"
