@@ -184,11 +184,14 @@ sr_local_run(char **server_args, char **client_args, unsigned ranks,
     }
     double cpu = json_number_value(json_object_get(s, "cpu_seconds")) +
                  json_number_value(json_object_get(c, "cpu_seconds"));
+    double scpu = json_number_value(json_object_get(s, "setup_cpu_seconds")) +
+                  json_number_value(json_object_get(c, "setup_cpu_seconds"));
     double rs = json_number_value(json_object_get(s, "peak_rss_mb")),
            rc = json_number_value(json_object_get(c, "peak_rss_mb"));
     int ok = json_is_true(json_object_get(s, "ok")) &&
              json_is_true(json_object_get(c, "ok"));
     json_object_set_new(c, "cpu_seconds", json_real(cpu));
+    json_object_set_new(c, "setup_cpu_seconds", json_real(scpu));
     json_object_set_new(c, "peak_rss_mb", json_real(rs > rc ? rs : rc));
     json_object_set_new(c, "ok", json_boolean(ok));
     json_object_set_new(c, "local", json_true());
