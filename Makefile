@@ -73,12 +73,14 @@ demo: deps
 bench: all
 	bash jobs/bench.sh
 
-# make bench-scale: scaling study over emulated LAN/WAN links (network
-# namespaces, tbf, tools/netem/delayproxy; needs root): writes docs/data/scale-*
-# (CSV, cost model, PNG plots).  SCALE_OP / SCALE_ARGS / SCALE_N pick the op.
+# make bench-scale [WAN=full]: scaling study over emulated LAN/WAN links
+# (network namespaces, tbf, tools/netem/delayproxy; needs root): every table
+# and plot of docs/benchmarks.md's scaling sections into docs/data/scale-*
+# (tools/netem/all.sh; WAN=full adds the full-model kws WAN grid, ~15 min).
+# SCALE_OP / SCALE_ARGS / SCALE_N / SCALE_GRID run one study only.
 .PHONY: bench-scale
 bench-scale: all
-	BUILD=$(BUILD) bash jobs/bench.sh scale
+	BUILD=$(BUILD) WAN=$(WAN) bash tools/netem/all.sh
 
 lint:
 	@bash tests/lint.sh

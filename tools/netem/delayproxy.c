@@ -19,6 +19,11 @@
  *   alone would not limit anything.)
  * - Prints "ready" on stdout once all listeners are bound; on SIGTERM/SIGINT
  *   prints one line of statistics on stderr and exits 0.
+ * - DELAYPROXY_BURSTS=FILE logs message flights: per connection and
+ *   direction, a burst is the bytes read with no gap longer than DELAY/2
+ *   (a quarter RTT) between reads; one line per burst, "CONN DIR BYTES"
+ *   (CONN = accept order, DIR 0 = towards the target).  Meant for a
+ *   profile without WINDOW (a window stall would split a burst).
  *
  * Not part of libsirnn: built by tools/netem/run.sh with plain cc.
  */
@@ -60,6 +65,8 @@ typedef struct {
     chunk *head, *wcur, *tail; /* head..wcur written, kept for the window */
     size_t queued;             /* bytes in the list */
     bool eof, shut, blocked;   /* blocked: last write hit EAGAIN */
+    uint64_t burst;            /* bytes of the current burst (burst log) */
+    int64_t last_ns;           /* time of the last read (burst log) */
 } dir;
 
 typedef struct pair {
@@ -68,6 +75,7 @@ typedef struct pair {
     uint32_t mask[2]; /* current epoll interest */
     dir d[2];         /* d[0]: fd0 -> fd1, d[1]: fd1 -> fd0 */
     bool dead;
+    uint64_t id; /* accept order (burst log) */
 } pair;
 
 typedef struct {
@@ -79,6 +87,7 @@ typedef struct {
     pair *pairs;
     unsigned char *buf;
     uint64_t bytes[2], conns, refused;
+    FILE *blog; /* DELAYPROXY_BURSTS, or NULL */
 } proxy;
 
 /* The one mutable global: a signal handler can reach nothing else. */
@@ -152,12 +161,23 @@ dir_free(dir *d)
     d->queued = 0;
 }
 
+/* Log the burst of direction s of pair p, if any (burst log only). */
+static void
+burst_end(proxy *P, pair *p, int s)
+{
+    if (P->blog != NULL && p->d[s].burst > 0)
+        fprintf(P->blog, "%llu %d %llu\n", (unsigned long long)p->id, s,
+                (unsigned long long)p->d[s].burst);
+    p->d[s].burst = 0;
+}
+
 static void
 pair_kill(proxy *P, pair *p)
 {
     if (p->dead)
         return;
     for (int s = 0; s < 2; s++) {
+        burst_end(P, p, s);
         epoll_ctl(P->ep, EPOLL_CTL_DEL, p->fd[s], NULL);
         close(p->fd[s]);
         dir_free(&p->d[s]);
@@ -205,6 +225,7 @@ accept_one(proxy *P, int idx)
         epoll_ctl(P->ep, EPOLL_CTL_ADD, p->fd[s], &ev);
     }
     p->next = P->pairs;
+    p->id = P->conns;
     P->pairs = p;
     P->conns++;
 }
@@ -212,8 +233,9 @@ accept_one(proxy *P, int idx)
 /* Read what is available from d->from into the queue.  Returns -1 on a
  * connection error. */
 static int
-dir_read(proxy *P, dir *d, int64_t now)
+dir_read(proxy *P, pair *p, int s, int64_t now)
 {
+    dir *d = &p->d[s];
     size_t budget = READ_BUDGET;
     while (!d->eof && budget > 0 && d->queued < QUEUE_CAP &&
            (P->window == 0 || d->queued < (size_t)P->window)) {
@@ -249,6 +271,12 @@ dir_read(proxy *P, dir *d, int64_t now)
             d->wcur = c;
         d->queued += (size_t)r;
         budget -= (size_t)r;
+        if (P->blog != NULL) {
+            if (d->burst > 0 && now - d->last_ns > P->delay_ns / 2)
+                burst_end(P, p, s);
+            d->burst += (uint64_t)r;
+            d->last_ns = now;
+        }
     }
     return 0;
 }
@@ -368,7 +396,7 @@ run(proxy *P)
                 continue;
             for (int s = 0; s < 2; s++) {
                 if ((p->mask[s] & EPOLLIN) != 0 &&
-                    dir_read(P, &p->d[s], now) != 0) {
+                    dir_read(P, p, s, now) != 0) {
                     pair_kill(P, p);
                     break;
                 }
@@ -431,7 +459,17 @@ main(int argc, char **argv)
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     printf("ready\n");
     fflush(stdout);
+    const char *bl = getenv("DELAYPROXY_BURSTS");
+    if (bl != NULL && *bl != '\0' && (P.blog = fopen(bl, "w")) == NULL) {
+        perror(bl);
+        return 1;
+    }
     int rc = run(&P);
+    for (pair *p = P.pairs; p != NULL; p = p->next)
+        for (int s = 0; s < 2 && !p->dead; s++)
+            burst_end(&P, p, s);
+    if (P.blog != NULL)
+        fclose(P.blog);
     fprintf(stderr,
             "delayproxy: %llu connections (%llu refused), forwarded %llu B "
             "in and %llu B out, delay %lld us, window %lld B\n",

@@ -136,6 +136,15 @@ def main():
             fh.write(f"| {p} | {e['analytic']['points']} | {e['analytic']['mean_pct']:.0f} % / "
                      f"{e['analytic']['max_pct']:.0f} % | {e['fitted']['mean_pct']:.0f} % / "
                      f"{e['fitted']['max_pct']:.0f} % | {lo_s} |\n")
+        if len(rows) <= 20:  # small studies: the error of every point
+            fh.write("\n| profile | n | R | T | C | measured s | analytic s (error) | "
+                     "fitted s (error) | leave-profile-out s (error) |\n"
+                     "|---|---|---|---|---|---|---|---|---|\n")
+            pct = lambda p, m: f"{p:.2f} ({100 * (p - m) / m:+.1f} %)" if p == p else "–"
+            for i in range(len(rows)):
+                fh.write(f"| {prof[i]} | {int(n[i])} | {int(R[i])} | {int(T[i])} | {int(C[i])} | "
+                         f"{secs[i]:.2f} | {pct(pred_a[i], secs[i])} | {pct(pred_f[i], secs[i])} | "
+                         f"{pct(pred_o[i], secs[i])} |\n")
     print(open(out + ".md").read())
 
 

@@ -4,13 +4,18 @@
 #   DIR/scale-OP-lan.png    lan: op seconds and CPU seconds vs C, one line per (R, T)
 #   DIR/scale-OP-wan.png    wan and wanwin: op seconds vs C, one line per (R, T)
 #   DIR/scale-OP-model.png  predicted vs measured seconds (every point)
+#   DIR/scale-OP-bound.png  if DIR/scale-OP-bound.csv exists (targets.py):
+#                           measured seconds vs the lower bound per point
 set -u
 DIR=$1 OP=$2
 CSV=$DIR/scale-$OP.csv MOD=$DIR/scale-$OP-model.csv
 [ -f "$CSV" ] || { echo "plot: no $CSV" >&2; exit 1; }
 TMP=$(mktemp -d /tmp/sirnn-plot-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-N=$(awk -F, 'NR > 1 && $1 == "lan" { c[$3]++ } END { m = 0; for (k in c) if (c[k] > m) { m = c[k]; n = k } print n }' "$CSV")
+# the main n: the most common one on lan (or anywhere if there is no lan point)
+N=$(awk -F, 'NR > 1 { a[$3]++; if ($1 == "lan") c[$3]++ }
+    END { m = 0; for (k in c) if (c[k] > m) { m = c[k]; n = k }
+          if (n == "") for (k in a) if (a[k] > m) { m = a[k]; n = k }; print n }' "$CSV")
 
 # series PROFILE R T > file: "C seconds cpu" rows at the main n
 series() {
@@ -91,5 +96,27 @@ plot x with lines lc rgb "gray" title "y = x", \
      "$TMP/m-lan.dat" using 1:3 with points pt 6 lc 1 title "lan, fitted", \
      "$TMP/m-wan.dat" using 1:3 with points pt 6 lc 2 title "wan, fitted", \
      "$TMP/m-wanwin.dat" using 1:3 with points pt 6 lc 3 title "wanwin, fitted"
+EOF
+fi
+
+BOUND=$DIR/scale-$OP-bound.csv
+if [ -f "$BOUND" ]; then
+    awk -F, 'NR > 1 { print "\"" $1 "\"", $2, $3, $5 }' "$BOUND" >"$TMP/bound.dat"
+    gnuplot <<EOF
+set terminal pngcairo size 1200,520 font ",10"
+set output "$DIR/scale-$OP-bound.png"
+set title "kws, all 99 steps, emulated WAN: measured inference seconds vs the bound rounds x RTT/2 + bytes / bandwidth"
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.8 border -1
+set boxwidth 0.5
+set ylabel "seconds"
+set yrange [0:*]
+set grid ytics
+set key top left
+set xtics rotate by -30 font ",8"
+plot "$TMP/bound.dat" using 2:xtic(1) title "bound: rounds x RTT/2" lc rgb "#4477aa", \
+     "" using 3 title "bound: bytes / bandwidth" lc rgb "#88ccee", \
+     "" using 0:4 with points pt 7 ps 1.5 lc rgb "#cc3311" title "measured"
 EOF
 fi

@@ -32,7 +32,12 @@
 # both commands are built here (`mpirun -np R` when the options contain
 # --ranks R > 1) and the client's JSON report is printed on stdout.
 # Other knobs: NETEM_BURST_MS (tbf burst, default 1 ms of traffic, at least
-# 128 KiB), NETEM_VERBOSE=1 (proxy statistics and tc -s qdisc at the end).
+# 128 KiB), NETEM_VERBOSE=1 (proxy statistics and tc -s qdisc at the end),
+# DELAYPROXY_BURSTS=FILE (the proxy logs every message flight: see
+# delayproxy.c).  Concurrent invocations do not collide: namespaces and veth
+# names carry this script's PID, each pair has its own network stack (same
+# addresses and ports in different namespaces are distinct), and the proxy
+# and server bind only inside them; --port P still tells runs apart in ps.
 #
 # Before the job, `sirnn bench net` (1 lane, C = 1; NETEM_MEASURE_BYTES, default
 # 16M for lan and 4M otherwise) measures the RTT and rate actually obtained;
@@ -53,7 +58,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}
 export OMPI_MCA_rmaps_base_oversubscribe=${OMPI_MCA_rmaps_base_oversubscribe:-1}
 
 die() { echo "netem: $*" >&2; exit 2; }
-usage() { sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,48p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [ $# -ge 1 ] || usage
 PROFILE=$1; shift
@@ -142,13 +147,20 @@ ip link set "$VS" netns "$NS_S" && ip link set "$VC" netns "$NS_C" &&
 
 if [ "$RATE" != 0 ]; then
     # tbf per direction: RATE MB/s (10^6 B/s); burst >= 1 ms of traffic and
-    # >= 128 KiB (GSO packets are 64 KiB); queue of 20 ms before drops.
+    # >= 128 KiB (GSO packets are 64 KiB); a queue of max(20 ms, RTT) of
+    # traffic before drops (NETEM_QUEUE_MS overrides).  The senders' TCP sees
+    # only the veth (the delay is in the proxy), so nothing paces their
+    # bursts to the emulated RTT; a queue below one bandwidth-delay product
+    # dropped packets as soon as C > 1 connections burst at once (kws, C = 8:
+    # 430 drops in 10 steps, +4 %), which a real path with BDP-sized buffers
+    # and ACK clocking would not do.
     BITS=$(awk -v r="$RATE" 'BEGIN { printf "%.0f", r * 8e6 }')
+    QUEUE_MS=${NETEM_QUEUE_MS:-$(awk -v r="$RTT" 'BEGIN { printf "%d", (r > 20 ? r + 0.999 : 20) }')}
     BURST=$(awk -v r="$RATE" -v ms="${NETEM_BURST_MS:-1}" 'BEGIN { b = r * 1e3 * ms; if (b < 131072) b = 131072; printf "%.0f", b }')
     for nd in "$NS_S $VS" "$NS_C $VC"; do
         set -- $nd
         ip netns exec "$1" tc qdisc add dev "$2" root tbf rate "${BITS}bit" \
-            burst "$BURST" latency 20ms || die "tc tbf failed on $2"
+            burst "$BURST" latency "${QUEUE_MS}ms" || die "tc tbf failed on $2"
     done
 fi
 if [ "$WINDOW" != 0 ]; then

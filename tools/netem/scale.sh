@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# tools/netem/scale.sh -- scaling study over emulated networks (`make
-# bench-scale` = `bash jobs/bench.sh scale`).  Needs root (network namespaces).
+# tools/netem/scale.sh -- one scaling study over emulated networks (`bash
+# jobs/bench.sh scale`; `SCALE_OP=... make bench-scale`; tools/netem/all.sh
+# runs every study of the docs).  Needs root (network namespaces).
+# SCALE_PORT=P passes --port P to run.sh (concurrent studies: distinct P).
 #
-#   tools/netem/scale.sh [full|reduced]          (default full: ~50 runs, ~4 min)
+#   tools/netem/scale.sh [full|reduced|check]    (default full: ~50 runs, ~4 min)
+#
+# check: LAN only, SCALE_REPS (default 5) repetitions of C in {1, 8} x
+# (R,T) in {(1,1),(2,2),(4,1)} at n = N and of C = 1 at n = N and 2N for
+# (R,T) in {(1,1),(2,1),(2,2),(4,1)}, to scale-OP-check.csv (for
+# tools/netem/targets.py: medians, marginal CPU per instance).
 #
 # For one op (SCALE_OP, default msb; SCALE_ARGS, default "--bw 16"; SCALE_N,
 # default 65536) it runs, each point through tools/netem/run.sh:
@@ -46,7 +53,9 @@ ARGS=(${SCALE_ARGS---bw 16})
 N=${SCALE_N:-$([ "$OP" = kws ] && echo 8 || echo 65536)}
 PROFILES=${SCALE_PROFILES:-lan wan wanwin}
 OUT=${SCALE_OUT:-$ROOT/docs/data}
-case $GRID in full|reduced) ;; *) echo "scale: grid must be full or reduced" >&2; exit 2 ;; esac
+PORTARG=()   # SCALE_PORT=P: run.sh --port P (concurrent studies use distinct ports)
+[ -z "${SCALE_PORT:-}" ] || PORTARG=(--port "$SCALE_PORT")
+case $GRID in full|reduced|check) ;; *) echo "scale: grid must be full, reduced or check" >&2; exit 2 ;; esac
 if [ "$(id -u)" != 0 ]; then
     echo "scale: skipped (network namespaces need root)" >&2
     exit 0
@@ -57,6 +66,7 @@ if ! command -v gnuplot >/dev/null; then
 fi
 mkdir -p "$OUT"
 CSV=$OUT/scale-$OP.csv NET=$OUT/scale-$OP-net.csv
+[ "$GRID" != check ] || CSV=$OUT/scale-$OP-check.csv NET=$OUT/scale-$OP-check-net.csv
 TMP=$(mktemp -d /tmp/sirnn-scale-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -101,7 +111,7 @@ declare -A REQ=([lan]="0.8 377 0" [wan]="80 40 0" [wanwin]="80 40 1048576")
 # measure PROFILE: the RTT and rate obtained (bench net); appends a NET row.
 measure() {
     local prof=$1
-    if ! NETEM_MEASURE_OUT=$TMP/net.json bash "$HERE/run.sh" "$prof" measure \
+    if ! NETEM_MEASURE_OUT=$TMP/net.json bash "$HERE/run.sh" "$prof" "${PORTARG[@]}" measure \
         >/dev/null 2>"$TMP/err"; then
         echo "scale: $prof: measurement failed" >&2
         tail -3 "$TMP/err" >&2
@@ -128,7 +138,7 @@ point() {
         local pre=() com=(--ranks "$R" --threads "$T" --conns "$C" --quiet)
         [ "$R" -le 1 ] || pre=(mpirun -np "$R" --bind-to none)
         rm -f "$TMP/s.json" "$TMP/c.json" "$TMP/pred.csv"
-        NETEM_MEASURE=0 bash "$HERE/run.sh" "$prof" --ranks "$R" -- \
+        NETEM_MEASURE=0 bash "$HERE/run.sh" "$prof" "${PORTARG[@]}" --ranks "$R" -- \
             "${pre[@]}" "$SIRNN" server --model "$TMP/model" --listen @LISTEN@ \
             --advertise @ADVERTISE@ "${com[@]}" --report "$TMP/s.json" -- \
             "${pre[@]}" "$SIRNN" client --connect @CONNECT@ --input "$TMP/x$n.npy" \
@@ -142,7 +152,7 @@ point() {
         fi
     else
         NETEM_MEASURE=0 NETEM_SERVER_OUT=$TMP/s.json \
-            bash "$HERE/run.sh" "$prof" bench "$OP" "${ARGS[@]}" --n "$n" \
+            bash "$HERE/run.sh" "$prof" "${PORTARG[@]}" bench "$OP" "${ARGS[@]}" --n "$n" \
             --ranks "$R" --threads "$T" --conns "$C" >"$TMP/c.json" 2>"$TMP/err"
         rc=$?
     fi
@@ -164,6 +174,25 @@ print(",".join(str(x) for x in row))
 PY
     tail -1 "$CSV" >&2
 }
+
+if [ "$GRID" = check ]; then
+    # Repeated LAN points for two targets (tools/netem/targets.py takes
+    # medians): C = 1 vs C = 8 at R*T in {1, 4}, SCALE_REPS (default 5)
+    # sweeps interleaved so that load drifts hit both alike; and C = 1 at n
+    # and 2n for the marginal CPU per instance at 1, 2 and 4 lanes.
+    measure lan || exit 1
+    for ((rep = 0; rep < ${SCALE_REPS:-5}; rep++)); do
+        for RT in 1,1 2,2 4,1; do for C in 1 8; do
+            point lan "${RT%,*}" "${RT#*,}" "$C" "$N"
+        done; done
+        for RT in 1,1 2,1 2,2 4,1; do
+            [ "$RT" = 2,1 ] && point lan 2 1 1 "$N"
+            point lan "${RT%,*}" "${RT#*,}" 1 $((2 * N))
+        done
+    done
+    echo "scale: wrote $CSV $NET" >&2
+    exit 0
+fi
 
 for prof in $PROFILES; do
     measure "$prof" || continue
