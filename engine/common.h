@@ -38,6 +38,13 @@
 const char *sr_strerror(int code);
 
 /*
+ * Formats a one-line message into err (may be NULL or errlen 0: nothing
+ * written) and returns SR_EUSAGE: the validators' "fail with a reason".
+ */
+int sr_usage_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
  * Programmer errors (bad bitwidth, NULL with n > 0, overflow) abort with
  * file and line.  Never compiled out, unlike assert().
  */

@@ -96,19 +96,32 @@ sr_card_encode(char *out, size_t cap, const sr_card *c)
     return put(out, cap, n, "reveal=label,logits\n");
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
+/*
+ * The index of key k[0..kl) among keys[0..nk) then "fmt." + fmts[0..nf)
+ * (nk + i for a format); counts it in seen[].  SR_OK, or SR_EUSAGE for an
+ * unknown (what: "model card" / "request") or repeated key.
+ */
 static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+key_index(const char *k, size_t kl, const char *const *keys, size_t nk,
+          const char *const *fmts, size_t nf, unsigned *seen, const char *what,
+          size_t *out, char *err, size_t errlen)
 {
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return SR_EUSAGE;
+    size_t idx = nk + nf;
+    for (size_t i = 0; i < nk; i++)
+        if (strlen(keys[i]) == kl && memcmp(k, keys[i], kl) == 0)
+            idx = i;
+    for (size_t i = 0; i < nf && idx == nk + nf; i++)
+        if (kl == 4 + strlen(fmts[i]) && memcmp(k, "fmt.", 4) == 0 &&
+            memcmp(k + 4, fmts[i], kl - 4) == 0)
+            idx = nk + i;
+    const int kw = (int)(kl > 40 ? 40 : kl);
+    if (idx == nk + nf)
+        return sr_usage_error(err, errlen, "%.*s: unknown key in the %s", kw, k,
+                              what);
+    if (seen[idx]++)
+        return sr_usage_error(err, errlen, "%.*s: given twice", kw, k);
+    *out = idx;
+    return SR_OK;
 }
 
 /* Decimal in [0, hi]; 0 on success. */
@@ -144,12 +157,12 @@ kv_walk(const char *b, size_t len, kv_fn fn, void *ctx, char *err,
     while (i < len) {
         const char *nl = memchr(b + i, '\n', len - i);
         if (nl == NULL)
-            return fail(err, errlen, "line %zu: no final newline", i);
+            return sr_usage_error(err, errlen, "line %zu: no final newline", i);
         const size_t e = (size_t)(nl - b);
         const char *eq = memchr(b + i, '=', e - i);
         if (eq == NULL)
-            return fail(err, errlen, "'%.*s': expected key=value",
-                        (int)(e - i > 40 ? 40 : e - i), b + i);
+            return sr_usage_error(err, errlen, "'%.*s': expected key=value",
+                                  (int)(e - i > 40 ? 40 : e - i), b + i);
         const size_t kl = (size_t)(eq - (b + i));
         int rc = fn(b + i, kl, eq + 1, e - i - kl - 1, ctx, err, errlen);
         if (rc != SR_OK)
@@ -176,56 +189,52 @@ card_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
 {
     struct card_ctx *x = ctx;
     sr_fastgrnn_pub *p = &x->c->pub;
-    size_t idx = NCARD + NFMT;
-    for (size_t i = 0; i < NCARD; i++)
-        if (strlen(card_keys[i]) == kl && memcmp(k, card_keys[i], kl) == 0)
-            idx = i;
-    for (size_t i = 0; i < NFMT && idx == NCARD + NFMT; i++)
-        if (kl == 4 + strlen(fmt_names[i]) && memcmp(k, "fmt.", 4) == 0 &&
-            memcmp(k + 4, fmt_names[i], kl - 4) == 0)
-            idx = NCARD + i;
+    size_t idx;
+    if (key_index(k, kl, card_keys, NCARD, fmt_names, NFMT, x->seen,
+                  "model card", &idx, err, errlen) != SR_OK)
+        return SR_EUSAGE;
     const int kw = (int)(kl > 40 ? 40 : kl), vw = (int)(vl > 60 ? 60 : vl);
-    if (idx == NCARD + NFMT)
-        return fail(err, errlen, "%.*s: unknown key in the model card", kw, k);
-    if (x->seen[idx]++)
-        return fail(err, errlen, "%.*s: given twice", kw, k);
     unsigned long long u;
     if (idx == 0) {
         if (vl != strlen(CARD_TAG) || memcmp(v, CARD_TAG, vl) != 0)
-            return fail(err, errlen, "card: format %.*s, expected " CARD_TAG,
-                        vw, v);
+            return sr_usage_error(
+                err, errlen, "card: format %.*s, expected " CARD_TAG, vw, v);
     } else if (idx == 1) {
         if (vl == 0 || vl >= SR_MODEL_NAME_MAX)
-            return fail(err, errlen, "name: 1..%d characters expected",
-                        SR_MODEL_NAME_MAX - 1);
+            return sr_usage_error(err, errlen,
+                                  "name: 1..%d characters expected",
+                                  SR_MODEL_NAME_MAX - 1);
         for (size_t i = 0; i < vl; i++)
             if (v[i] < 0x20 || v[i] > 0x7e)
-                return fail(err, errlen, "name: not printable ASCII");
+                return sr_usage_error(err, errlen, "name: not printable ASCII");
         memcpy(x->c->name, v, vl);
         x->c->name[vl] = '\0';
     } else if (idx == 2) {
         if (vl != 8 || memcmp(v, "fastgrnn", 8) != 0)
-            return fail(err, errlen,
-                        "type: %.*s, this client runs fastgrnn or "
-                        "rnnpool-heads",
-                        vw, v);
+            return sr_usage_error(err, errlen,
+                                  "type: %.*s, this client runs fastgrnn or "
+                                  "rnnpool-heads",
+                                  vw, v);
     } else if (idx <= 8) {
         const unsigned long long lo = idx <= 6 ? 1 : 0;
         if (num(v, vl, SR_MODEL_DIM_MAX, &u) != 0 || u < lo)
-            return fail(err, errlen, "%.*s: bad value '%.*s'", kw, k, vw, v);
+            return sr_usage_error(err, errlen, "%.*s: bad value '%.*s'", kw, k,
+                                  vw, v);
         size_t *d[] = {&p->D, &p->H, &p->K, &p->T, &p->rW, &p->rU};
         *d[idx - 3] = (size_t)u;
     } else if (idx == 9) {
         if (vl != 12 || memcmp(v, "label,logits", 12) != 0)
             if (vl != 5 || memcmp(v, "label", 5) != 0)
-                return fail(err, errlen, "reveal: bad value '%.*s'", vw, v);
+                return sr_usage_error(err, errlen, "reveal: bad value '%.*s'",
+                                      vw, v);
     } else {
         const char *comma = memchr(v, ',', vl);
         unsigned long long bw, s;
         if (comma == NULL || num(v, (size_t)(comma - v), 64, &bw) != 0 ||
             num(comma + 1, vl - (size_t)(comma - v) - 1, 62, &s) != 0)
-            return fail(err, errlen, "%.*s: bad format '%.*s' (bw,scale)", kw,
-                        k, vw, v);
+            return sr_usage_error(err, errlen,
+                                  "%.*s: bad format '%.*s' (bw,scale)", kw, k,
+                                  vw, v);
         sr_fx *slot = fmt_slot(&p->f, idx - NCARD);
         slot->bw = (uint8_t)bw;
         slot->s = (uint8_t)s;
@@ -442,34 +451,27 @@ heads_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
 {
     struct heads_ctx *x = ctx;
     sr_heads_cfg *g = &x->c->heads.cfg;
-    size_t idx = HK_N + NHFMT;
-    for (size_t i = 0; i < HK_N; i++)
-        if (strlen(hkeys[i]) == kl && memcmp(k, hkeys[i], kl) == 0)
-            idx = i;
-    for (size_t i = 0; i < NHFMT && idx == HK_N + NHFMT; i++)
-        if (kl == 4 + strlen(hfmt_names[i]) && memcmp(k, "fmt.", 4) == 0 &&
-            memcmp(k + 4, hfmt_names[i], kl - 4) == 0)
-            idx = HK_N + i;
+    size_t idx;
+    if (key_index(k, kl, hkeys, HK_N, hfmt_names, NHFMT, x->seen, "model card",
+                  &idx, err, errlen) != SR_OK)
+        return SR_EUSAGE;
     const int kw = (int)(kl > 40 ? 40 : kl), vw = (int)(vl > 60 ? 60 : vl);
-    if (idx == HK_N + NHFMT)
-        return fail(err, errlen, "%.*s: unknown key in the model card", kw, k);
-    if (x->seen[idx]++)
-        return fail(err, errlen, "%.*s: given twice", kw, k);
     unsigned long long u;
     size_t cnt = 0;
     switch (idx) {
     case HK_CARD:
         if (vl != strlen(CARD_TAG) || memcmp(v, CARD_TAG, vl) != 0)
-            return fail(err, errlen, "card: format %.*s, expected " CARD_TAG,
-                        vw, v);
+            return sr_usage_error(
+                err, errlen, "card: format %.*s, expected " CARD_TAG, vw, v);
         return SR_OK;
     case HK_NAME:
         if (vl == 0 || vl >= SR_MODEL_NAME_MAX)
-            return fail(err, errlen, "name: 1..%d characters expected",
-                        SR_MODEL_NAME_MAX - 1);
+            return sr_usage_error(err, errlen,
+                                  "name: 1..%d characters expected",
+                                  SR_MODEL_NAME_MAX - 1);
         for (size_t i = 0; i < vl; i++)
             if (v[i] < 0x20 || v[i] > 0x7e)
-                return fail(err, errlen, "name: not printable ASCII");
+                return sr_usage_error(err, errlen, "name: not printable ASCII");
         memcpy(x->c->name, v, vl);
         x->c->name[vl] = '\0';
         return SR_OK;
@@ -479,26 +481,30 @@ heads_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
         if (split(v, vl, ';', SR_HEADS_MAX_STAGES, &cnt, one_stage, g->stage) !=
                 0 ||
             cnt == 0)
-            return fail(err, errlen,
-                        "stages: bad value '%.*s' (t,c,n,s;... with 1..%d "
-                        "stages)",
-                        vw, v, SR_HEADS_MAX_STAGES);
+            return sr_usage_error(
+                err, errlen,
+                "stages: bad value '%.*s' (t,c,n,s;... with 1..%d "
+                "stages)",
+                vw, v, SR_HEADS_MAX_STAGES);
         g->nstages = cnt;
         return SR_OK;
     case HK_ANCHORS:
         if (split(v, vl, ',', SR_HEADS_MAX_STAGES, &x->nanchor, one_double,
                   g->anchor) != 0 ||
             x->nanchor == 0)
-            return fail(err, errlen, "anchors: bad value '%.*s'", vw, v);
+            return sr_usage_error(err, errlen, "anchors: bad value '%.*s'", vw,
+                                  v);
         return SR_OK;
     case HK_VARIANCE:
         if (split(v, vl, ',', 2, &x->nvar, one_double, g->variance) != 0 ||
             x->nvar != 2)
-            return fail(err, errlen, "variance: bad value '%.*s'", vw, v);
+            return sr_usage_error(err, errlen, "variance: bad value '%.*s'", vw,
+                                  v);
         return SR_OK;
     case HK_REVEAL:
         if (vl != strlen(HEADS_REVEAL) || memcmp(v, HEADS_REVEAL, vl) != 0)
-            return fail(err, errlen, "reveal: bad value '%.*s'", vw, v);
+            return sr_usage_error(err, errlen, "reveal: bad value '%.*s'", vw,
+                                  v);
         return SR_OK;
     default:
         break;
@@ -507,7 +513,8 @@ heads_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
         const size_t w = idx - HK_WS_CONV0;
         if (split(v, vl, ',', w == 0 ? 1 : SR_HEADS_MAX_BLOCKS, &x->nws[w],
                   one_uint15, x->ws[w]) != 0)
-            return fail(err, errlen, "%.*s: bad value '%.*s'", kw, k, vw, v);
+            return sr_usage_error(err, errlen, "%.*s: bad value '%.*s'", kw, k,
+                                  vw, v);
         return SR_OK;
     }
     if (idx >= HK_N) {
@@ -515,8 +522,9 @@ heads_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
         unsigned long long bw, s;
         if (comma == NULL || num(v, (size_t)(comma - v), 64, &bw) != 0 ||
             num(comma + 1, vl - (size_t)(comma - v) - 1, 62, &s) != 0)
-            return fail(err, errlen, "%.*s: bad format '%.*s' (bw,scale)", kw,
-                        k, vw, v);
+            return sr_usage_error(err, errlen,
+                                  "%.*s: bad format '%.*s' (bw,scale)", kw, k,
+                                  vw, v);
         sr_fx *slot = hfmt_slot(&x->c->heads.f, idx - HK_N);
         slot->bw = (uint8_t)bw;
         slot->s = (uint8_t)s;
@@ -524,7 +532,8 @@ heads_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
     }
     /* the sizes */
     if (num(v, vl, SR_MODEL_DIM_MAX, &u) != 0 || u < 1)
-        return fail(err, errlen, "%.*s: bad value '%.*s'", kw, k, vw, v);
+        return sr_usage_error(err, errlen, "%.*s: bad value '%.*s'", kw, k, vw,
+                              v);
     size_t *d[] = {&g->height,  &g->width, &g->conv0, &g->patch,
                    &g->pstride, &g->hid1,  &g->hid2};
     if (idx == HK_CLASSES)
@@ -546,30 +555,32 @@ heads_decode(sr_card *c, const char *b, size_t len, char *err, size_t errlen)
     for (size_t i = 0; i < HK_N + NHFMT && rc == SR_OK; i++)
         if (!x->seen[i])
             rc = i < HK_N
-                     ? fail(err, errlen, "%s: missing from the model card",
-                            hkeys[i])
-                     : fail(err, errlen, "fmt.%s: missing from the model card",
-                            hfmt_names[i - HK_N]);
+                     ? sr_usage_error(err, errlen,
+                                      "%s: missing from the model card",
+                                      hkeys[i])
+                     : sr_usage_error(err, errlen,
+                                      "fmt.%s: missing from the model card",
+                                      hfmt_names[i - HK_N]);
     sr_heads_cfg *g = &c->heads.cfg;
     if (rc == SR_OK && x->nanchor != g->nstages)
-        rc = fail(err, errlen,
-                  "anchors: %zu values, expected %zu (one per "
-                  "stage)",
-                  x->nanchor, g->nstages);
+        rc = sr_usage_error(err, errlen,
+                            "anchors: %zu values, expected %zu (one per "
+                            "stage)",
+                            x->nanchor, g->nstages);
     const size_t nb = sr_heads_nblocks(g);
     const size_t want[6] = {1,  sr_heads_nexpand(g), nb,
                             nb, g->nstages,          g->nstages};
     for (size_t w = 0; w < 6 && rc == SR_OK; w++)
         if (x->nws[w] != want[w])
-            rc = fail(err, errlen, "%s: %zu values, expected %zu",
-                      hkeys[HK_WS_CONV0 + w], x->nws[w], want[w]);
+            rc = sr_usage_error(err, errlen, "%s: %zu values, expected %zu",
+                                hkeys[HK_WS_CONV0 + w], x->nws[w], want[w]);
     char why[300] = "";
     sr_heads_dims dm;
     if (rc == SR_OK && sr_heads_dims_make(&dm, g, why, sizeof why) != SR_OK)
-        rc = fail(err, errlen, "cfg: %s", why);
+        rc = sr_usage_error(err, errlen, "cfg: %s", why);
     if (rc == SR_OK &&
         sr_heads_fmt_check(&c->heads.f, why, sizeof why) != SR_OK)
-        rc = fail(err, errlen, "fmt: %s", why);
+        rc = sr_usage_error(err, errlen, "fmt: %s", why);
     if (rc == SR_OK) {
         sr_heads_wscale *ws = &c->heads.ws;
         ws->conv0 = x->ws[0][0];
@@ -586,7 +597,7 @@ heads_decode(sr_card *c, const char *b, size_t len, char *err, size_t errlen)
         }
         sr_heads_fx pub;
         if (sr_heads_pub_make(&pub, &c->heads, why, sizeof why) != SR_OK)
-            rc = fail(err, errlen, "wscale: %s", why);
+            rc = sr_usage_error(err, errlen, "wscale: %s", why);
     }
     free(x);
     if (rc != SR_OK) {
@@ -605,8 +616,8 @@ sr_card_decode(sr_card *c, const char *b, size_t len, char *err, size_t errlen)
     memset(&x, 0, sizeof x);
     x.c = c;
     if (len > SR_CARD_MAX)
-        return fail(err, errlen, "card: %zu bytes exceeds %d", len,
-                    SR_CARD_MAX);
+        return sr_usage_error(err, errlen, "card: %zu bytes exceeds %d", len,
+                              SR_CARD_MAX);
     /* the type first: it decides the keys */
     int type = SR_MODEL_FASTGRNN;
     for (size_t i = 0; i < len;) {
@@ -625,14 +636,16 @@ sr_card_decode(sr_card *c, const char *b, size_t len, char *err, size_t errlen)
     for (size_t i = 0; i < NCARD + NFMT; i++)
         if (!x.seen[i]) {
             if (i < NCARD)
-                return fail(err, errlen, "%s: missing from the model card",
-                            card_keys[i]);
-            return fail(err, errlen, "fmt.%s: missing from the model card",
-                        fmt_names[i - NCARD]);
+                return sr_usage_error(err, errlen,
+                                      "%s: missing from the model card",
+                                      card_keys[i]);
+            return sr_usage_error(err, errlen,
+                                  "fmt.%s: missing from the model card",
+                                  fmt_names[i - NCARD]);
         }
     char why[200];
     if (sr_fastgrnn_secure_check(&c->pub, why, sizeof why) != SR_OK)
-        return fail(err, errlen, "fmt: %s", why);
+        return sr_usage_error(err, errlen, "fmt: %s", why);
     return SR_OK;
 }
 
@@ -680,22 +693,19 @@ req_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
         char *err, size_t errlen)
 {
     struct req_ctx *x = ctx;
-    size_t idx = NREQ;
-    for (size_t i = 0; i < NREQ; i++)
-        if (strlen(req_keys[i]) == kl && memcmp(k, req_keys[i], kl) == 0)
-            idx = i;
+    size_t idx;
+    if (key_index(k, kl, req_keys, NREQ, NULL, 0, x->seen, "request", &idx, err,
+                  errlen) != SR_OK)
+        return SR_EUSAGE;
     const int kw = (int)(kl > 40 ? 40 : kl), vw = (int)(vl > 60 ? 60 : vl);
-    if (idx == NREQ)
-        return fail(err, errlen, "%.*s: unknown key in the request", kw, k);
-    if (x->seen[idx]++)
-        return fail(err, errlen, "%.*s: given twice", kw, k);
     unsigned long long u;
     if (idx == 0) {
         if (vl != strlen(REQUEST_TAG) || memcmp(v, REQUEST_TAG, vl) != 0)
-            return fail(err, errlen, "request: format %.*s", vw, v);
+            return sr_usage_error(err, errlen, "request: format %.*s", vw, v);
     } else if (idx != 4) {
         if (num(v, vl, (unsigned long long)1 << 40, &u) != 0)
-            return fail(err, errlen, "%.*s: bad value '%.*s'", kw, k, vw, v);
+            return sr_usage_error(err, errlen, "%.*s: bad value '%.*s'", kw, k,
+                                  vw, v);
         size_t *d[] = {NULL, &x->r->batch,  &x->r->timesteps, &x->r->input_dim,
                        NULL, &x->r->height, &x->r->width};
         *d[idx] = (size_t)u;
@@ -705,7 +715,8 @@ req_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
             memcpy(tmp, v, vl);
         int rv = sr_reveal_parse(tmp);
         if (rv < 0)
-            return fail(err, errlen, "reveal: bad value '%.*s'", vw, v);
+            return sr_usage_error(err, errlen, "reveal: bad value '%.*s'", vw,
+                                  v);
         x->r->reveal = (sr_reveal)rv;
     }
     return SR_OK;
@@ -729,12 +740,12 @@ sr_card_request_decode(sr_card_request *r, const char *b, size_t len, char *err,
     for (size_t i = 0; i < NREQ; i++) {
         const int need = i == 0 || i == 1 || i == 4 || (img ? i >= 5 : i < 4);
         if (need && !x.seen[i])
-            return fail(err, errlen, "%s: missing from the request",
-                        req_keys[i]);
+            return sr_usage_error(err, errlen, "%s: missing from the request",
+                                  req_keys[i]);
         if (!need && x.seen[i])
-            return fail(err, errlen,
-                        "%s: not with %s (one input shape per request)",
-                        req_keys[i], img ? "height, width" : "timesteps");
+            return sr_usage_error(
+                err, errlen, "%s: not with %s (one input shape per request)",
+                req_keys[i], img ? "height, width" : "timesteps");
     }
     return SR_OK;
 }
@@ -746,21 +757,24 @@ heads_check(const sr_card *c, const sr_card_request *r, char *err,
 {
     const sr_heads_cfg *g = &c->heads.cfg;
     if (r->height == 0 && r->width == 0)
-        return fail(err, errlen,
-                    "height: missing from the request (model %s takes "
-                    "images [B, H, W], the client sent [B, T, D] = [%zu, "
-                    "%zu, %zu])",
-                    c->name, r->batch, r->timesteps, r->input_dim);
+        return sr_usage_error(
+            err, errlen,
+            "height: missing from the request (model %s takes "
+            "images [B, H, W], the client sent [B, T, D] = [%zu, "
+            "%zu, %zu])",
+            c->name, r->batch, r->timesteps, r->input_dim);
     if (r->height > g->height)
-        return fail(err, errlen,
-                    "height: model card at most %zu, client input %zu "
-                    "(input shape [B, H, W] = [%zu, %zu, %zu])",
-                    g->height, r->height, r->batch, r->height, r->width);
+        return sr_usage_error(
+            err, errlen,
+            "height: model card at most %zu, client input %zu "
+            "(input shape [B, H, W] = [%zu, %zu, %zu])",
+            g->height, r->height, r->batch, r->height, r->width);
     if (r->width > g->width)
-        return fail(err, errlen,
-                    "width: model card at most %zu, client input %zu "
-                    "(input shape [B, H, W] = [%zu, %zu, %zu])",
-                    g->width, r->width, r->batch, r->height, r->width);
+        return sr_usage_error(err, errlen,
+                              "width: model card at most %zu, client input %zu "
+                              "(input shape [B, H, W] = [%zu, %zu, %zu])",
+                              g->width, r->width, r->batch, r->height,
+                              r->width);
     sr_heads_cfg at = *g;
     at.height = r->height;
     at.width = r->width;
@@ -771,15 +785,16 @@ heads_check(const sr_card *c, const sr_card_request *r, char *err,
             sr_conv2d_out(r->height, 3, 2, 1) < g->patch || r->height < 1;
         const int wbad =
             sr_conv2d_out(r->width, 3, 2, 1) < g->patch || r->width < 1;
-        return fail(err, errlen,
-                    "%s: the model cannot take a %zux%zu image (%s)",
-                    hbad && !wbad   ? "height"
-                    : wbad && !hbad ? "width"
-                                    : "height, width",
-                    r->height, r->width, why);
+        return sr_usage_error(err, errlen,
+                              "%s: the model cannot take a %zux%zu image (%s)",
+                              hbad && !wbad   ? "height"
+                              : wbad && !hbad ? "width"
+                                              : "height, width",
+                              r->height, r->width, why);
     }
     if (r->batch == 0)
-        return fail(err, errlen, "batch: the client's input holds no image");
+        return sr_usage_error(err, errlen,
+                              "batch: the client's input holds no image");
     return SR_OK;
 }
 
@@ -803,18 +818,19 @@ sr_card_check(const sr_card *c, const sr_card_request *r, char *err,
     if (c->type == SR_MODEL_RNNPOOL_HEADS)
         return heads_check(c, r, err, errlen);
     if (r->timesteps != c->pub.T)
-        return fail(err, errlen,
-                    "timesteps: model card %zu, client input %zu (input "
-                    "shape [B, T, D] = [%zu, %zu, %zu])",
-                    c->pub.T, r->timesteps, r->batch, r->timesteps,
-                    r->input_dim);
+        return sr_usage_error(
+            err, errlen,
+            "timesteps: model card %zu, client input %zu (input "
+            "shape [B, T, D] = [%zu, %zu, %zu])",
+            c->pub.T, r->timesteps, r->batch, r->timesteps, r->input_dim);
     if (r->input_dim != c->pub.D)
-        return fail(err, errlen,
-                    "input_dim: model card %zu, client input %zu (input "
-                    "shape [B, T, D] = [%zu, %zu, %zu])",
-                    c->pub.D, r->input_dim, r->batch, r->timesteps,
-                    r->input_dim);
+        return sr_usage_error(
+            err, errlen,
+            "input_dim: model card %zu, client input %zu (input "
+            "shape [B, T, D] = [%zu, %zu, %zu])",
+            c->pub.D, r->input_dim, r->batch, r->timesteps, r->input_dim);
     if (r->batch == 0)
-        return fail(err, errlen, "batch: the client's input holds no sample");
+        return sr_usage_error(err, errlen,
+                              "batch: the client's input holds no sample");
     return SR_OK;
 }

@@ -11,16 +11,11 @@
 #include "jobs/quantise.h"
 #include "math/plan.h"
 
-typedef struct entry {
-    const char *sec, *key;
-    sr_fx *fx;
-} entry;
-
 /* The entries of f, in schema order; returns the count. */
 static size_t
-entries(entry *e, sr_heads_fmt *f)
+entries(sr_fp_entry *e, sr_heads_fmt *f)
 {
-    const entry all[] = {
+    const sr_fp_entry all[] = {
         {"weights", "rnn1.W", &f->rnn.W1}, {"weights", "rnn1.U", &f->rnn.U1},
         {"weights", "rnn2.W", &f->rnn.W2}, {"weights", "rnn2.U", &f->rnn.U2},
         {"tensors", "act", &f->act},       {"tensors", "rnn.a", &f->rnn.a},
@@ -63,7 +58,7 @@ int
 sr_heads_fmt_check(const sr_heads_fmt *f, char *err, size_t errlen)
 {
     sr_heads_fmt c = *f;
-    entry e[MAX_ENTRIES];
+    sr_fp_entry e[MAX_ENTRIES];
     const size_t n = entries(e, &c);
     char d[256];
     if (c.in.bw != 16 || c.in.s > 15)
@@ -141,60 +136,13 @@ sr_heads_fixed_point_parse(sr_heads_fmt *f, const json_t *fp, const char *what,
                            char *err, size_t errlen)
 {
     SR_REQUIRE(f != NULL && what != NULL);
-    if (!json_is_object(fp))
-        return sr_fixed_point_error(err, errlen, what, "",
-                                    "expected an object");
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)fp, key, v)
-    {
-        if (strcmp(key, "version") && strcmp(key, "input") &&
-            strcmp(key, "weights") && strcmp(key, "tensors"))
-            return sr_fixed_point_error(
-                err, errlen, what, key,
-                "unknown key (expected version, input, weights, "
-                "tensors)");
-    }
-    const json_t *ver = json_object_get(fp, "version");
-    if (!json_is_integer(ver) || json_integer_value(ver) != 1)
-        return sr_fixed_point_error(err, errlen, what, "version", "expected 1");
     sr_heads_fmt c;
     sr_heads_fmt_default(&c);
-    int rc = sr_fx_json_parse(&c.in, json_object_get(fp, "input"), what,
-                              "input", err, errlen);
+    sr_fp_entry e[MAX_ENTRIES];
+    const size_t n = entries(e, &c);
+    int rc = sr_fixed_point_read(fp, &c.in, e, n, 0, what, err, errlen);
     if (rc != SR_OK)
         return rc;
-    entry e[MAX_ENTRIES];
-    const size_t n = entries(e, &c);
-    static const char *const secs[] = {"weights", "tensors"};
-    for (size_t s = 0; s < 2; s++) {
-        const json_t *sec = json_object_get(fp, secs[s]);
-        if (!json_is_object(sec))
-            return sr_fixed_point_error(err, errlen, what, secs[s],
-                                        "expected an object");
-        json_object_foreach((json_t *)sec, key, v)
-        {
-            int ok = 0;
-            for (size_t i = 0; i < n; i++)
-                ok |= !strcmp(e[i].sec, secs[s]) && !strcmp(e[i].key, key);
-            if (!ok) {
-                char k[96];
-                snprintf(k, sizeof k, "%s.%s", secs[s], key);
-                return sr_fixed_point_error(
-                    err, errlen, what, k,
-                    "unknown key for an rnnpool-heads model");
-            }
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        char k[96];
-        snprintf(k, sizeof k, "%s.%s", e[i].sec, e[i].key);
-        const json_t *sec = json_object_get(fp, e[i].sec);
-        rc = sr_fx_json_parse(e[i].fx, json_object_get(sec, e[i].key), what, k,
-                              err, errlen);
-        if (rc != SR_OK)
-            return rc;
-    }
     c.rnn.x = c.act;
     char why[400];
     if (sr_heads_fmt_check(&c, why, sizeof why) != SR_OK)
@@ -220,7 +168,7 @@ json_t *
 sr_heads_fixed_point_json(const sr_heads_fmt *f)
 {
     sr_heads_fmt c = *f;
-    entry e[MAX_ENTRIES];
+    sr_fp_entry e[MAX_ENTRIES];
     const size_t n = entries(e, &c);
     json_t *o = json_object(), *w = json_object(), *t = json_object();
     json_object_set_new(o, "version", json_integer(1));

@@ -372,30 +372,34 @@ sr_quantise_choose(sr_fastgrnn_fmt *f, sr_quantise_info *info, sr_model *m,
     return SR_OK;
 }
 
-/* The entries of "fixed_point": section, key, field, present for m. */
-typedef struct fp_entry {
-    const char *sec, *key;
-    sr_fx *fx;
-    int used;
-} fp_entry;
-
+/* The entries of "fixed_point" present for m (rank rW, rU). */
 static size_t
-fp_entries(fp_entry *e, sr_fastgrnn_fmt *f, size_t rW, size_t rU)
+fp_entries(sr_fp_entry *e, sr_fastgrnn_fmt *f, size_t rW, size_t rU)
 {
-    const fp_entry all[] = {
-        {"weights", "W", &f->W, !rW},         {"weights", "W1", &f->W1, !!rW},
-        {"weights", "W2", &f->W2, !!rW},      {"weights", "U", &f->U, !rU},
-        {"weights", "U1", &f->U1, !!rU},      {"weights", "U2", &f->U2, !!rU},
-        {"weights", "fc_W", &f->fc_W, 1},     {"tensors", "t", &f->t, !!rW},
-        {"tensors", "u", &f->u, !!rU},        {"tensors", "a", &f->a, 1},
-        {"tensors", "z", &f->z, 1},           {"tensors", "c", &f->c, 1},
-        {"tensors", "k", &f->k, 1},           {"tensors", "h", &f->h, 1},
-        {"tensors", "logits", &f->logits, 1},
+    const struct {
+        sr_fp_entry e;
+        int used;
+    } all[] = {
+        {{"weights", "W", &f->W}, !rW},
+        {{"weights", "W1", &f->W1}, !!rW},
+        {{"weights", "W2", &f->W2}, !!rW},
+        {{"weights", "U", &f->U}, !rU},
+        {{"weights", "U1", &f->U1}, !!rU},
+        {{"weights", "U2", &f->U2}, !!rU},
+        {{"weights", "fc_W", &f->fc_W}, 1},
+        {{"tensors", "t", &f->t}, !!rW},
+        {{"tensors", "u", &f->u}, !!rU},
+        {{"tensors", "a", &f->a}, 1},
+        {{"tensors", "z", &f->z}, 1},
+        {{"tensors", "c", &f->c}, 1},
+        {{"tensors", "k", &f->k}, 1},
+        {{"tensors", "h", &f->h}, 1},
+        {{"tensors", "logits", &f->logits}, 1},
     };
     size_t n = 0;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (all[i].used)
-            e[n++] = all[i];
+            e[n++] = all[i].e;
     return n;
 }
 
@@ -412,7 +416,7 @@ sr_fixed_point_json(const sr_fastgrnn_fmt *f, const sr_model *m,
                     const sr_quantise_info *info)
 {
     sr_fastgrnn_fmt c = *f;
-    fp_entry e[16];
+    sr_fp_entry e[16];
     const size_t n = fp_entries(e, &c, m->rW, m->rU);
     json_t *o = json_object(), *w = json_object(), *t = json_object();
     json_object_set_new(o, "version", json_integer(1));
@@ -475,8 +479,9 @@ sr_fx_json_parse(sr_fx *out, const json_t *v, const char *what, const char *key,
 }
 
 /* Every key of the section object sec is one of the expected names. */
+/* Every key of the section object sec is one of the entries' keys. */
 static int
-check_keys(const json_t *sec, const fp_entry *e, size_t n, const char *name,
+check_keys(const json_t *sec, const sr_fp_entry *e, size_t n, const char *name,
            const char *what, char *err, size_t errlen)
 {
     const char *key;
@@ -498,10 +503,10 @@ check_keys(const json_t *sec, const fp_entry *e, size_t n, const char *name,
 
 /* see quantise.h */
 int
-sr_fixed_point_parse(sr_fastgrnn_fmt *f, const json_t *fp, const sr_model *m,
-                     const char *what, char *err, size_t errlen)
+sr_fixed_point_read(const json_t *fp, sr_fx *input, const sr_fp_entry *e,
+                    size_t n, int calibration, const char *what, char *err,
+                    size_t errlen)
 {
-    SR_REQUIRE(f != NULL && m != NULL && what != NULL);
     if (!json_is_object(fp))
         return sr_fixed_point_error(err, errlen, what, "",
                                     "expected an object");
@@ -511,44 +516,50 @@ sr_fixed_point_parse(sr_fastgrnn_fmt *f, const json_t *fp, const sr_model *m,
     {
         if (strcmp(key, "version") && strcmp(key, "input") &&
             strcmp(key, "weights") && strcmp(key, "tensors") &&
-            strcmp(key, "calibration"))
+            (!calibration || strcmp(key, "calibration")))
             return sr_fixed_point_error(
                 err, errlen, what, key,
-                "unknown key (expected version, input, weights, "
-                "tensors, calibration)");
+                calibration ? "unknown key (expected version, input, "
+                              "weights, tensors, calibration)"
+                            : "unknown key (expected version, input, "
+                              "weights, tensors)");
     }
     const json_t *ver = json_object_get(fp, "version");
     if (!json_is_integer(ver) || json_integer_value(ver) != 1)
         return sr_fixed_point_error(err, errlen, what, "version", "expected 1");
-    sr_fastgrnn_fmt c;
-    memset(&c, 0, sizeof c);
-    int rc = sr_fx_json_parse(&c.x, json_object_get(fp, "input"), what, "input",
-                              err, errlen);
-    if (rc != SR_OK)
-        return rc;
-    fp_entry e[16];
-    const size_t n = fp_entries(e, &c, m->rW, m->rU);
+    int rc = sr_fx_json_parse(input, json_object_get(fp, "input"), what,
+                              "input", err, errlen);
     static const char *const secs[] = {"weights", "tensors"};
-    for (size_t s = 0; s < 2; s++) {
+    for (size_t s = 0; s < 2 && rc == SR_OK; s++) {
         const json_t *sec = json_object_get(fp, secs[s]);
         if (!json_is_object(sec))
             return sr_fixed_point_error(err, errlen, what, secs[s],
                                         "expected an object");
         rc = check_keys(sec, e, n, secs[s], what, err, errlen);
-        if (rc != SR_OK)
-            return rc;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc == SR_OK; i++) {
         char k[96];
         snprintf(k, sizeof k, "%s.%s", e[i].sec, e[i].key);
         const json_t *sec = json_object_get(fp, e[i].sec);
-        const json_t *ev = json_object_get(sec, e[i].key);
-        if (ev == NULL)
-            return sr_fixed_point_error(err, errlen, what, k, "missing");
-        rc = sr_fx_json_parse(e[i].fx, ev, what, k, err, errlen);
-        if (rc != SR_OK)
-            return rc;
+        rc = sr_fx_json_parse(e[i].fx, json_object_get(sec, e[i].key), what, k,
+                              err, errlen);
     }
+    return rc;
+}
+
+/* see quantise.h */
+int
+sr_fixed_point_parse(sr_fastgrnn_fmt *f, const json_t *fp, const sr_model *m,
+                     const char *what, char *err, size_t errlen)
+{
+    SR_REQUIRE(f != NULL && m != NULL && what != NULL);
+    sr_fastgrnn_fmt c;
+    memset(&c, 0, sizeof c);
+    sr_fp_entry e[16];
+    const size_t n = fp_entries(e, &c, m->rW, m->rU);
+    int rc = sr_fixed_point_read(fp, &c.x, e, n, 1, what, err, errlen);
+    if (rc != SR_OK)
+        return rc;
     char buf[200];
     if (sr_fastgrnn_fmt_check(&c, m->rW, m->rU, buf, sizeof buf) != SR_OK) {
         if (err != NULL && errlen > 0)

@@ -99,4 +99,23 @@ SR_NODISCARD int sr_fx_json_parse(sr_fx *out, const json_t *v, const char *what,
                                   const char *key, char *err, size_t errlen);
 json_t *sr_fx_json(sr_fx f);
 
+/* One format of a "fixed_point" object: section ("weights" or "tensors"),
+ * key, where it goes. */
+typedef struct sr_fp_entry {
+    const char *sec, *key;
+    sr_fx *fx;
+} sr_fp_entry;
+
+/*
+ * The structure every "fixed_point" object shares (strict): an object
+ * with version 1, input, weights and tensors (and calibration when
+ * calibration is set, informational), input parsed into *input, both
+ * sections objects whose keys are exactly those of the entries e[0..n),
+ * each entry parsed into its field.  SR_OK or SR_EUSAGE with err.
+ */
+SR_NODISCARD int sr_fixed_point_read(const json_t *fp, sr_fx *input,
+                                     const sr_fp_entry *e, size_t n,
+                                     int calibration, const char *what,
+                                     char *err, size_t errlen);
+
 #endif

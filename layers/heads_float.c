@@ -5,7 +5,6 @@
 #include "layers/heads_float.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,18 +34,6 @@ sr_heads_cfg_default(sr_heads_cfg *cfg, size_t height, size_t width)
     cfg->variance[1] = 0.2;
 }
 
-static int
-dfail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return SR_EUSAGE;
-}
-
 static size_t
 maxz(size_t a, size_t b)
 {
@@ -69,28 +56,31 @@ sr_heads_dims_make(sr_heads_dims *d, const sr_heads_cfg *cfg, char *err,
     memset(d, 0, sizeof *d);
     if (cfg->height < 1 || cfg->width < 1 || cfg->height > lim ||
         cfg->width > lim)
-        return dfail(err, errlen, "image size %zux%zu out of [1, %zu]",
-                     cfg->height, cfg->width, lim);
+        return sr_usage_error(err, errlen, "image size %zux%zu out of [1, %zu]",
+                              cfg->height, cfg->width, lim);
     if (cfg->conv0 < 1 || cfg->conv0 > 1024 || cfg->hid1 < 1 ||
         cfg->hid1 > 1024 || cfg->hid2 < 1 || cfg->hid2 > 1024)
-        return dfail(err, errlen,
-                     "channel counts (conv0, hidden sizes) out of [1, 1024]");
+        return sr_usage_error(
+            err, errlen,
+            "channel counts (conv0, hidden sizes) out of [1, 1024]");
     if (cfg->patch < 1 || cfg->pstride < 1 || cfg->patch > 64 ||
         cfg->pstride > 64)
-        return dfail(err, errlen, "RNNPool patch/stride out of [1, 64]");
+        return sr_usage_error(err, errlen,
+                              "RNNPool patch/stride out of [1, 64]");
     if (cfg->classes < 2 || cfg->classes > 1024)
-        return dfail(err, errlen, "classes %zu out of [2, 1024]", cfg->classes);
+        return sr_usage_error(err, errlen, "classes %zu out of [2, 1024]",
+                              cfg->classes);
     if (cfg->nstages < 1 || cfg->nstages > SR_HEADS_MAX_STAGES)
-        return dfail(err, errlen, "%zu stages, expected 1..%d", cfg->nstages,
-                     SR_HEADS_MAX_STAGES);
+        return sr_usage_error(err, errlen, "%zu stages, expected 1..%d",
+                              cfg->nstages, SR_HEADS_MAX_STAGES);
     d->h0 = sr_conv2d_out(cfg->height, 3, 2, 1);
     d->w0 = sr_conv2d_out(cfg->width, 3, 2, 1);
     if (d->h0 < cfg->patch || d->w0 < cfg->patch)
-        return dfail(err, errlen,
-                     "image %zux%zu too small: conv0 gives %zux%zu, smaller "
-                     "than the %zux%zu RNNPool patch",
-                     cfg->height, cfg->width, d->h0, d->w0, cfg->patch,
-                     cfg->patch);
+        return sr_usage_error(
+            err, errlen,
+            "image %zux%zu too small: conv0 gives %zux%zu, smaller "
+            "than the %zux%zu RNNPool patch",
+            cfg->height, cfg->width, d->h0, d->w0, cfg->patch, cfg->patch);
     d->hp = (d->h0 - cfg->patch) / cfg->pstride + 1;
     d->wp = (d->w0 - cfg->patch) / cfg->pstride + 1;
     d->h1 = d->hp + 1;
@@ -102,16 +92,17 @@ sr_heads_dims_make(sr_heads_dims *d, const sr_heads_cfg *cfg, char *err,
         const sr_heads_stage *s = &cfg->stage[j];
         if (s->t < 1 || s->t > 16 || s->c < 1 || s->c > 4096 || s->n < 1 ||
             (s->s != 1 && s->s != 2))
-            return dfail(err, errlen,
-                         "stage %zu: (t, c, n, s) = (%zu, %zu, %zu, %zu), "
-                         "expected t in 1..16, c in 1..4096, n >= 1, s 1|2",
-                         j, s->t, s->c, s->n, s->s);
+            return sr_usage_error(
+                err, errlen,
+                "stage %zu: (t, c, n, s) = (%zu, %zu, %zu, %zu), "
+                "expected t in 1..16, c in 1..4096, n >= 1, s 1|2",
+                j, s->t, s->c, s->n, s->s);
         if (!(cfg->anchor[j] > 0.0))
-            return dfail(err, errlen, "anchor %zu must be > 0", j);
+            return sr_usage_error(err, errlen, "anchor %zu must be > 0", j);
         for (size_t b = 0; b < s->n; b++) {
             if (nb == SR_HEADS_MAX_BLOCKS)
-                return dfail(err, errlen, "more than %d blocks",
-                             SR_HEADS_MAX_BLOCKS);
+                return sr_usage_error(err, errlen, "more than %d blocks",
+                                      SR_HEADS_MAX_BLOCKS);
             const size_t st = b == 0 ? s->s : 1, hid = C * s->t;
             mx = maxz(mx, H * W * hid);
             H = sr_conv2d_out(H, 3, st, 1);

@@ -4,24 +4,8 @@
  */
 #include "layers/heads_pub.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static int pfail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-pfail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return SR_EUSAGE;
-}
 
 /* see heads_pub.h */
 size_t
@@ -71,12 +55,14 @@ pconv(sr_heads_qconv *c, const char *what, size_t cin, size_t cout, size_t k,
       unsigned ws, char *err, size_t errlen)
 {
     if (ws > 15)
-        return pfail(err, errlen, "%s: weight scale %u above 15", what, ws);
+        return sr_usage_error(err, errlen, "%s: weight scale %u above 15", what,
+                              ws);
     if (fin.s + ws < fout.s)
-        return pfail(err, errlen,
-                     "%s: weight scale %u: s_in %u + s_w < s_out %u (a "
-                     "left shift)",
-                     what, ws, fin.s, fout.s);
+        return sr_usage_error(
+            err, errlen,
+            "%s: weight scale %u: s_in %u + s_w < s_out %u (a "
+            "left shift)",
+            what, ws, fin.s, fout.s);
     memset(c, 0, sizeof *c);
     c->sh.cin = cin;
     c->sh.cout = cout;
@@ -101,21 +87,22 @@ fmt_ok(const sr_heads_fmt *f, char *err, size_t errlen)
                           &f->l2,     &f->out};
     for (size_t i = 0; i < sizeof r16 / sizeof r16[0]; i++)
         if (r16[i]->bw != 16 || r16[i]->s > 15)
-            return pfail(err, errlen,
-                         "formats: 16-bit tensors with scale <= 15 "
-                         "expected, found (%u, %u)",
-                         r16[i]->bw, r16[i]->s);
+            return sr_usage_error(err, errlen,
+                                  "formats: 16-bit tensors with scale <= 15 "
+                                  "expected, found (%u, %u)",
+                                  r16[i]->bw, r16[i]->s);
     const sr_rnnpool_fmt *r = &f->rnn;
     if (r->x.s != f->act.s)
-        return pfail(err, errlen, "formats: rnn.x must equal act");
+        return sr_usage_error(err, errlen, "formats: rnn.x must equal act");
     if (r->a.s > r->x.s + r->W1.s || r->a.s > r->h.s + r->U1.s ||
         r->a.s > r->h.s + r->W2.s || r->a.s > r->h.s + r->U2.s ||
         r->h.s > r->k.s + r->c.s || r->h.s < f->act.s ||
         f->ss.s > 2u * f->act.s || f->l2.s > f->act.s + f->r.s)
-        return pfail(err, errlen, "formats: a truncation would shift left");
+        return sr_usage_error(err, errlen,
+                              "formats: a truncation would shift left");
     if (f->ss.bw < 2 || f->ss.bw > 62 || f->ss.s >= f->ss.bw || f->r.bw < 2 ||
         f->r.bw > 62 || f->r.s >= f->r.bw)
-        return pfail(err, errlen, "formats: ss or r out of range");
+        return sr_usage_error(err, errlen, "formats: ss or r out of range");
     return SR_OK;
 }
 

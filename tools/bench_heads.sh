@@ -36,17 +36,8 @@ CONFIGS=${HEADS_CONFIGS:-1x1 2x1 1x2}
 C=${HEADS_CONNS:-1}
 OUTCSV=${HEADS_OUT:-$ROOT/docs/data/heads.csv}
 PORT=${HEADS_PORT:-7600}
-PY=/usr/bin/python3
-
-[ -x "$SIRNN" ] || { echo "bench_heads: no $SIRNN (make BUILD=... first)" >&2; exit 2; }
-"$PY" -c 'import numpy' 2>/dev/null ||
-    { echo "bench_heads: $PY has no numpy (apt-get install -y python3-numpy)" >&2; exit 2; }
-TMP=$(mktemp -d /tmp/sirnn-heads-XXXXXX)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
 . "$HERE/bench_lib.sh"
-
+bench_start bench_heads
 if [ "$OUTCSV" != - ]; then
     mkdir -p "$(dirname "$OUTCSV")"
     [ -s "$OUTCSV" ] || echo "date,size,ranks,threads,conns,seconds,cpu_seconds,bytes_total,rounds,setup_bytes,rss_server_mb,rss_client_mb,heads,csv_equal_plain,load_avg,layers" >"$OUTCSV"

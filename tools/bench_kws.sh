@@ -35,17 +35,8 @@ T=${KWS_THREADS:-1}
 C=${KWS_CONNS:-1}
 OUTCSV=${KWS_OUT:-$ROOT/docs/data/kws.csv}
 PORT=${KWS_PORT:-7400}
-PY=/usr/bin/python3
-
-[ -x "$SIRNN" ] || { echo "bench_kws: no $SIRNN (make BUILD=... first)" >&2; exit 2; }
-"$PY" -c 'import numpy' 2>/dev/null ||
-    { echo "bench_kws: $PY has no numpy (apt-get install -y python3-numpy)" >&2; exit 2; }
-TMP=$(mktemp -d /tmp/sirnn-kws-XXXXXX)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
-
 . "$HERE/bench_lib.sh"
+bench_start bench_kws
 
 if [ "$OUTCSV" != - ]; then
     mkdir -p "$(dirname "$OUTCSV")"

@@ -1,5 +1,5 @@
 # tools/bench_lib.sh -- shell helpers shared by tools/bench_kws.sh and
-# tools/bench_heads.sh (sourced, not run).  Needs TMP set by the caller.
+# tools/bench_heads.sh (sourced, not run).
 
 export OMPI_ALLOW_RUN_AS_ROOT=${OMPI_ALLOW_RUN_AS_ROOT:-1}
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}
@@ -15,4 +15,17 @@ launch() {
     else
         "$@"
     fi
+}
+
+# bench_start NAME: checks $SIRNN and /usr/bin/python3's numpy (exit 2
+# with one line), makes TMP and removes it (and kills a server left in
+# SPID) on exit.
+bench_start() {
+    PY=/usr/bin/python3
+    [ -x "$SIRNN" ] || { echo "$1: no $SIRNN (make BUILD=... first)" >&2; exit 2; }
+    "$PY" -c 'import numpy' 2>/dev/null ||
+        { echo "$1: $PY has no numpy (apt-get install -y python3-numpy)" >&2; exit 2; }
+    TMP=$(mktemp -d "/tmp/sirnn-$1-XXXXXX")
+    SPID=
+    trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$TMP"' EXIT
 }

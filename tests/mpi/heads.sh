@@ -66,15 +66,7 @@ tmpi 400 -np 2 "$SIRNN" client --connect 127.0.0.1:$P --input "$TMP/X.npy" \
 CR=$?
 wait $SP
 SR=$?
-cat "$TMP/s.err" "$TMP/bad.err" "$TMP/c.err" >&2
-[ $BR -eq 2 ] || fail "too-large image: client exit $BR, want 2"
-grep -q "sirnn: client: refused: height: model card at most 240, client input 300" \
-    "$TMP/bad.err" || fail "client error does not name the field"
-grep -q "sirnn: server: refused client .*: height: model card at most 240, client input 300" \
-    "$TMP/s.err" || fail "server log does not name the field"
-[ "$(grep -c refused "$TMP/s.err")" = 1 ] || fail "server: not one refusal line"
-[ $CR -eq 0 ] || fail "client exit $CR"
-[ $SR -eq 0 ] || fail "server exit $SR"
+check_refused $BR $CR $SR "height: model card at most 240, client input 300"
 
 "$SIRNN" plain --model "$M" --input "$TMP/X.npy" --output "$TMP/plain.csv" ||
     fail "plain failed"

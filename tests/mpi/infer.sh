@@ -59,15 +59,7 @@ mpi -np 2 "$SIRNN" client --connect 127.0.0.1:$P --input "$TMP/X.npy" \
 CR=$?
 wait $SP
 SR=$?
-cat "$TMP/s.err" "$TMP/bad.err" "$TMP/c.err" >&2
-[ $BR -eq 2 ] || fail "mismatched client exit $BR, want 2"
-grep -q "sirnn: client: refused: timesteps: model card 8, client input 4" \
-    "$TMP/bad.err" || fail "client error does not name the field"
-grep -q "sirnn: server: refused client .*: timesteps: model card 8, client input 4" \
-    "$TMP/s.err" || fail "server log does not name the field"
-[ "$(grep -c refused "$TMP/s.err")" = 1 ] || fail "server: not one refusal line"
-[ $CR -eq 0 ] || fail "client exit $CR"
-[ $SR -eq 0 ] || fail "server exit $SR"
+check_refused $BR $CR $SR "timesteps: model card 8, client input 4"
 
 "$SIRNN" plain --model "$M" --input "$TMP/X.npy" --output "$TMP/plain.csv" ||
     fail "plain failed"

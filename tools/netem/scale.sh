@@ -7,9 +7,12 @@
 #   tools/netem/scale.sh [full|reduced|check]    (default full: ~50 runs, ~4 min)
 #
 # check: LAN only, SCALE_REPS (default 5) repetitions of C in {1, 8} x
-# (R,T) in {(1,1),(2,2),(4,1)} at n = N and of C = 1 at n = N and 2N for
-# (R,T) in {(1,1),(2,1),(2,2),(4,1)}, to scale-OP-check.csv (for
-# tools/netem/targets.py: medians, marginal CPU per instance).
+# (R,T) in {(1,1),(2,2),(4,1)} at n = N, of C = 1 at n = N and 2N for
+# (R,T) in {(1,1),(2,1),(2,2),(4,1)}, and of C = 1 at n = N (R,T = 1,4)
+# and n = SCALE_CHECK_BIG x N (default 4; 0 = none) for (R,T) in
+# {(1,1),(2,2),(4,1),(1,4)} (4 lanes where per-lane fixed costs amortise),
+# to scale-OP-check.csv (for tools/netem/targets.py: medians, CPU per
+# instance, marginal CPU per instance).
 #
 # For one op (SCALE_OP, default msb; SCALE_ARGS, default "--bw 16"; SCALE_N,
 # default 65536) it runs, each point through tools/netem/run.sh:
@@ -103,7 +106,7 @@ PY
     done
 fi
 
-echo "profile,op,n,ranks,threads,conns,seconds,wall_seconds,setup_seconds,cpu_seconds,cpu_server,cpu_client,bytes_total,bytes_s2c,bytes_c2s,rounds,ok" >"$CSV"
+echo "profile,op,n,ranks,threads,conns,seconds,wall_seconds,setup_seconds,cpu_seconds,cpu_server,cpu_client,bytes_total,bytes_s2c,bytes_c2s,rounds,ok,setup_cpu_seconds" >"$CSV"
 echo "profile,rtt_ms_requested,rate_mb_s_requested,window_bytes,rtt_ms,s2c_mb_s,c2s_mb_s,both_ways_mb_s,s2c_link_mb_s,c2s_link_mb_s" >"$NET"
 
 declare -A REQ=([lan]="0.8 377 0" [wan]="80 40 0" [wanwin]="80 40 1048576")
@@ -169,7 +172,10 @@ row = [sys.argv[3], c.get("op", c.get("model")), c["n"], c["ranks"], c["threads"
        f"{c['seconds']:.6f}", sys.argv[4], f"{max(c['setup_seconds'], s['setup_seconds']):.6f}",
        f"{c['cpu_seconds'] + s['cpu_seconds']:.6f}", f"{s['cpu_seconds']:.6f}",
        f"{c['cpu_seconds']:.6f}", c["bytes_total"], c["bytes_received"],
-       c["bytes_sent"], c["rounds"], int(bool(c["ok"] and s["ok"]))]
+       c["bytes_sent"], c["rounds"], int(bool(c["ok"] and s["ok"])),
+       # CPU before the timed part (rendezvous, lane and OT set-up, prepare),
+       # both parties; cpu_seconds is the timed part's only
+       f"{c.get('setup_cpu_seconds', 0) + s.get('setup_cpu_seconds', 0):.6f}"]
 print(",".join(str(x) for x in row))
 PY
     tail -1 "$CSV" >&2
@@ -188,6 +194,11 @@ if [ "$GRID" = check ]; then
         for RT in 1,1 2,1 2,2 4,1; do
             [ "$RT" = 2,1 ] && point lan 2 1 1 "$N"
             point lan "${RT%,*}" "${RT#*,}" 1 $((2 * N))
+        done
+        point lan 1 4 1 "$N"
+        [ "${SCALE_CHECK_BIG:-4}" -gt 0 ] || continue
+        for RT in 1,1 2,2 4,1 1,4; do
+            point lan "${RT%,*}" "${RT#*,}" 1 $((${SCALE_CHECK_BIG:-4} * N))
         done
     done
     echo "scale: wrote $CSV $NET" >&2
