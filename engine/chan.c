@@ -20,6 +20,13 @@
 
 __extension__ typedef unsigned __int128 u128;
 
+/* Packing moves whole 64-bit words where the byte order allows. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SR_LITTLE_ENDIAN 1
+#else
+#define SR_LITTLE_ENDIAN 0
+#endif
+
 /*
  * Where the bytes of one message go: connection j carries frames
  * j, j + C, j + 2C, ... of SR_CHAN_FRAME bytes (C = 1 for unstriped).
@@ -27,7 +34,7 @@ __extension__ typedef unsigned __int128 u128;
 typedef struct plan {
     uint8_t *buf;
     size_t len;
-    unsigned conns;                 /* 1 or c->nconn */
+    unsigned conns; /* 1 or c->nconn */
     size_t total[SR_CHAN_MAX_CONNS];
     size_t done[SR_CHAN_MAX_CONNS];
 } plan;
@@ -44,8 +51,8 @@ plan_init(plan *p, uint8_t *buf, size_t len, unsigned conns)
         p->total[j] = 0;
         for (size_t f = j; f < frames; f += conns) {
             size_t start = f * SR_CHAN_FRAME;
-            size_t flen = len - start < SR_CHAN_FRAME ? len - start
-                                                       : SR_CHAN_FRAME;
+            size_t flen =
+                len - start < SR_CHAN_FRAME ? len - start : SR_CHAN_FRAME;
             p->total[j] += flen;
         }
     }
@@ -61,8 +68,8 @@ plan_span(const plan *p, unsigned j, uint8_t **at)
     }
     size_t k = p->done[j] / SR_CHAN_FRAME, off = p->done[j] % SR_CHAN_FRAME;
     size_t start = (j + k * p->conns) * SR_CHAN_FRAME;
-    size_t flen = p->len - start < SR_CHAN_FRAME ? p->len - start
-                                                  : SR_CHAN_FRAME;
+    size_t flen =
+        p->len - start < SR_CHAN_FRAME ? p->len - start : SR_CHAN_FRAME;
     *at = p->buf + start + off;
     return flen - off;
 }
@@ -82,8 +89,8 @@ plan_iov(const plan *p, unsigned j, struct iovec *iov)
     for (size_t pos = p->done[j]; pos < p->total[j] && n < PLAN_IOV; n++) {
         size_t k = pos / SR_CHAN_FRAME, off = pos % SR_CHAN_FRAME;
         size_t start = (j + k * p->conns) * SR_CHAN_FRAME;
-        size_t flen = p->len - start < SR_CHAN_FRAME ? p->len - start
-                                                      : SR_CHAN_FRAME;
+        size_t flen =
+            p->len - start < SR_CHAN_FRAME ? p->len - start : SR_CHAN_FRAME;
         iov[n].iov_base = p->buf + start + off;
         iov[n].iov_len = flen - off;
         pos += flen - off;
@@ -152,7 +159,7 @@ xfer(sr_chan *c, plan *s, plan *r)
 
     for (;;) {
         int moved = 0, pending = 0;
-        short want[SR_CHAN_MAX_CONNS] = { 0 };
+        short want[SR_CHAN_MAX_CONNS] = {0};
 
         for (unsigned j = 0; s != NULL && j < s->conns; j++) {
             while (s->done[j] < s->total[j]) {
@@ -360,6 +367,12 @@ void
 sr_pack(uint8_t *out, const uint64_t *x, size_t n, unsigned bw)
 {
     SR_REQUIRE(bw >= 1 && bw <= 64);
+#if SR_LITTLE_ENDIAN
+    if (bw == 64) { /* the words as they are */
+        memcpy(out, x, n * 8);
+        return;
+    }
+#endif
     if (bw % 8 == 0) {
         size_t b = bw / 8;
         for (size_t i = 0; i < n; i++) {
@@ -378,8 +391,13 @@ sr_pack(uint8_t *out, const uint64_t *x, size_t n, unsigned bw)
         nb += bw;
         if (nb >= 64) {
             uint64_t w = (uint64_t)acc;
+#if SR_LITTLE_ENDIAN
+            memcpy(out + o, &w, 8);
+            o += 8;
+#else
             for (unsigned k = 0; k < 8; k++)
                 out[o++] = (uint8_t)(w >> (8 * k));
+#endif
             acc >>= 64;
             nb -= 64;
         }
@@ -396,6 +414,12 @@ void
 sr_unpack(uint64_t *x, const uint8_t *in, size_t n, unsigned bw)
 {
     SR_REQUIRE(bw >= 1 && bw <= 64);
+#if SR_LITTLE_ENDIAN
+    if (bw == 64) {
+        memcpy(x, in, n * 8);
+        return;
+    }
+#endif
     if (bw % 8 == 0) {
         size_t b = bw / 8;
         for (size_t i = 0; i < n; i++) {
@@ -414,6 +438,13 @@ sr_unpack(uint64_t *x, const uint8_t *in, size_t n, unsigned bw)
         while (nb < bw) {
             uint64_t w = 0;
             unsigned take = 0;
+#if SR_LITTLE_ENDIAN
+            if (o + 8 <= nbytes) { /* a whole word */
+                memcpy(&w, in + o, 8);
+                o += 8;
+                take = 8;
+            }
+#endif
             while (take < 8 && o < nbytes)
                 w |= (uint64_t)in[o++] << (8 * take++);
             acc |= (u128)w << nb;
