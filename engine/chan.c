@@ -362,6 +362,27 @@ sr_chan_exchange(sr_chan *c, void *rbuf, size_t rlen, const void *sbuf,
     c->st.bytes_recv += rlen;
 }
 
+/* Append the low nbits (<= 64) of w to the bit stream (acc, nb, out, o). */
+static inline void
+bits_put(uint8_t *out, size_t *o, u128 *acc, unsigned *nb, uint64_t w,
+         unsigned nbits)
+{
+    *acc |= (u128)w << *nb;
+    *nb += nbits;
+    if (*nb >= 64) {
+        uint64_t v = (uint64_t)*acc;
+#if SR_LITTLE_ENDIAN
+        memcpy(out + *o, &v, 8);
+        *o += 8;
+#else
+        for (unsigned k = 0; k < 8; k++)
+            out[(*o)++] = (uint8_t)(v >> (8 * k));
+#endif
+        *acc >>= 64;
+        *nb -= 64;
+    }
+}
+
 /* see chan.h */
 void
 sr_pack(uint8_t *out, const uint64_t *x, size_t n, unsigned bw)
@@ -382,21 +403,30 @@ sr_pack(uint8_t *out, const uint64_t *x, size_t n, unsigned bw)
         }
         return;
     }
+    /* g = floor(64 / bw) values at a time form one word of g bw bits */
     const uint64_t m = sr_mask(bw);
+    const unsigned g = 64 / bw;
     u128 acc = 0;
     unsigned nb = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t o = 0, i = 0;
+    if (g > 1)
+        for (; i + g <= n; i += g) {
+            uint64_t w = 0;
+            for (unsigned k = 0; k < g; k++)
+                w |= (x[i + k] & m) << (k * bw);
+            bits_put(out, &o, &acc, &nb, w, g * bw);
+        }
+    for (; i < n; i++) {
         acc |= (u128)(x[i] & m) << nb;
         nb += bw;
         if (nb >= 64) {
-            uint64_t w = (uint64_t)acc;
+            uint64_t v = (uint64_t)acc;
 #if SR_LITTLE_ENDIAN
-            memcpy(out + o, &w, 8);
+            memcpy(out + o, &v, 8);
             o += 8;
 #else
             for (unsigned k = 0; k < 8; k++)
-                out[o++] = (uint8_t)(w >> (8 * k));
+                out[o++] = (uint8_t)(v >> (8 * k));
 #endif
             acc >>= 64;
             nb -= 64;
@@ -407,6 +437,32 @@ sr_pack(uint8_t *out, const uint64_t *x, size_t n, unsigned bw)
         acc >>= 8;
         nb = nb > 8 ? nb - 8 : 0;
     }
+}
+
+/* The next nbits (<= 64) of the stream in[0..nbytes) (acc, nb, o). */
+static inline uint64_t
+bits_get(const uint8_t *in, size_t nbytes, size_t *o, u128 *acc, unsigned *nb,
+         unsigned nbits)
+{
+    while (*nb < nbits) {
+        uint64_t w = 0;
+        unsigned take = 0;
+#if SR_LITTLE_ENDIAN
+        if (*o + 8 <= nbytes) { /* a whole word */
+            memcpy(&w, in + *o, 8);
+            *o += 8;
+            take = 8;
+        }
+#endif
+        while (take < 8 && *o < nbytes)
+            w |= (uint64_t)in[(*o)++] << (8 * take++);
+        *acc |= (u128)w << *nb;
+        *nb += 8 * take;
+    }
+    const uint64_t v = (uint64_t)*acc & sr_mask(nbits);
+    *acc >>= nbits;
+    *nb -= nbits;
+    return v;
 }
 
 /* see chan.h */
@@ -431,29 +487,19 @@ sr_unpack(uint64_t *x, const uint8_t *in, size_t n, unsigned bw)
         return;
     }
     const uint64_t m = sr_mask(bw);
-    size_t nbytes = sr_packed_bytes(n, bw), o = 0;
+    const unsigned g = 64 / bw;
+    const size_t nbytes = sr_packed_bytes(n, bw);
     u128 acc = 0;
     unsigned nb = 0;
-    for (size_t i = 0; i < n; i++) {
-        while (nb < bw) {
-            uint64_t w = 0;
-            unsigned take = 0;
-#if SR_LITTLE_ENDIAN
-            if (o + 8 <= nbytes) { /* a whole word */
-                memcpy(&w, in + o, 8);
-                o += 8;
-                take = 8;
-            }
-#endif
-            while (take < 8 && o < nbytes)
-                w |= (uint64_t)in[o++] << (8 * take++);
-            acc |= (u128)w << nb;
-            nb += 8 * take;
+    size_t o = 0, i = 0;
+    if (g > 1)
+        for (; i + g <= n; i += g) {
+            uint64_t w = bits_get(in, nbytes, &o, &acc, &nb, g * bw);
+            for (unsigned k = 0; k < g; k++)
+                x[i + k] = (w >> (k * bw)) & m;
         }
-        x[i] = (uint64_t)acc & m;
-        acc >>= bw;
-        nb -= bw;
-    }
+    for (; i < n; i++)
+        x[i] = bits_get(in, nbytes, &o, &acc, &nb, bw);
 }
 
 /* see chan.h */
