@@ -29,10 +29,12 @@
  * Several lanes and ranks per image (sr_heads_secure_run_lanes): every
  * stage -- a convolution with its ReLU6, residual TR/Ext or max-out;
  * RNNPool; L2Norm -- cuts its output units (pixels, patches) into R T
- * contiguous ranges starting at multiples of 8 units (so the lanes' bytes
- * add up exactly to the one-lane bytes: every bit-packed message still
- * fills whole bytes), range rank T + t on lane t of the rank (OpenMP
- * threads, each lane flushed at the end of its range: correct also when
+ * contiguous ranges starting at multiples of 8 units (so every bit-packed
+ * message still fills whole bytes and the lanes' bytes add up exactly to
+ * the one-lane bytes, except for convolutions on the scatter mapping,
+ * whose ranges recompute their halo input rows: exactly
+ * sr_conv2d_secure_bytes per range), range rank T + t on lane t of the rank
+ * (OpenMP threads, each lane flushed at the end of its range: correct also when
  * OpenMP runs the lanes one after another), then with R > 1
  * the ranks allgather the stage's output map.  Both parties cut alike
  * (public shapes, R, T).  Each lane holds 1/(R T) of every stage: the
@@ -147,9 +149,8 @@ typedef struct sr_heads_par {
  */
 SR_NODISCARD int sr_heads_secure_run_lanes(const sr_lanes *ls,
                                            const sr_heads_par *par,
-                                           const sr_heads_sec *S,
-                                           uint64_t *loc, uint64_t *conf,
-                                           const uint64_t *img,
+                                           const sr_heads_sec *S, uint64_t *loc,
+                                           uint64_t *conf, const uint64_t *img,
                                            const sr_heads_fx *q,
                                            sr_heads_sec_stats *stats);
 
@@ -160,12 +161,10 @@ SR_NODISCARD int sr_heads_secure_run_lanes(const sr_lanes *ls,
  * sr_heads_secure_infer).  On client rank 0 loc/conf get the
  * sign-extended patterns; elsewhere they may be NULL.
  */
-SR_NODISCARD int sr_heads_secure_infer_lanes(const sr_lanes *ls,
-                                             const sr_heads_par *par,
-                                             const sr_heads_sec *S,
-                                             int64_t *loc, int64_t *conf,
-                                             const int64_t *img,
-                                             const sr_heads_fx *q,
-                                             sr_heads_sec_stats *stats);
+SR_NODISCARD int
+sr_heads_secure_infer_lanes(const sr_lanes *ls, const sr_heads_par *par,
+                            const sr_heads_sec *S, int64_t *loc, int64_t *conf,
+                            const int64_t *img, const sr_heads_fx *q,
+                            sr_heads_sec_stats *stats);
 
 #endif

@@ -54,6 +54,7 @@ struct job {
     uint64_t *x[2];       /* shares by party */
     size_t ny;
     uint64_t *y[NLANES][2];
+    int map;        /* conv: SR_CONV2D_AUTO, _IM2COL or _SCATTER */
     int blocks;     /* run the documented blocks instead (traffic) */
     uint64_t bytes; /* filled by run_job: both parties, all lanes */
 };
@@ -66,7 +67,7 @@ struct job {
 static int
 blocks(sr_lane *L, struct job *j)
 {
-    const size_t big = 1 << 16;
+    const size_t big = 1 << 19;
     uint64_t *a = calloc(big, 8), *b = calloc(big, 8), *z = calloc(big, 8);
     const uint64_t *w = sr_lane_is_server(L) ? b : NULL;
     const unsigned flags = SR_KNOWN_BY_SERVER | SR_MULT_SIGNED;
@@ -162,10 +163,10 @@ party(sr_lane *L, void *arg)
         const size_t step = j->split ? j->split : tot;
         for (size_t p0 = 0; p0 < tot && rc == SR_OK; p0 += step) {
             const size_t np = tot - p0 < step ? tot - p0 : step;
-            rc = sr_conv2d_secure(L, np, y + p0 * j->c.cout, x,
-                                  sr_lane_is_server(L) ? j->w : NULL,
-                                  sr_lane_is_server(L) ? j->b : NULL, &j->c,
-                                  j->H, j->W, p0, j->f);
+            rc = sr_conv2d_secure_map(L, np, y + p0 * j->c.cout, x,
+                                      sr_lane_is_server(L) ? j->w : NULL,
+                                      sr_lane_is_server(L) ? j->b : NULL,
+                                      &j->c, j->H, j->W, p0, j->f, j->map);
         }
         break;
     }
@@ -189,6 +190,21 @@ party(sr_lane *L, void *arg)
     return rc;
 }
 
+/* sr_conv2d_secure_bytes summed over the job's calls, on both lanes */
+static uint64_t
+conv_formula(const struct job *j, int map)
+{
+    const size_t tot = sr_conv2d_out(j->H, j->c.k, j->c.stride, j->c.pad) *
+                       sr_conv2d_out(j->W, j->c.k, j->c.stride, j->c.pad);
+    const size_t step = j->split ? j->split : tot;
+    uint64_t s = 0;
+    for (size_t p0 = 0; p0 < tot; p0 += step)
+        s += sr_conv2d_secure_bytes(&j->c, j->H, j->W, p0,
+                                    tot - p0 < step ? tot - p0 : step, j->f,
+                                    map);
+    return NLANES * s;
+}
+
 /* share the twin integers x (bw bits), run, compare with want */
 static void
 run_job(struct job *j, size_t nx, const int64_t *xi, unsigned bwx,
@@ -210,16 +226,26 @@ run_job(struct job *j, size_t nx, const int64_t *xi, unsigned bwx,
     sr_test_opts o = {.nlanes = NLANES};
     cr_assert_eq(sr_test_run(party, j, &o), SR_OK);
     j->bytes = o.st[0].bytes_sent + o.st[1].bytes_sent;
-    /* the same sizes through the documented blocks: identical traffic */
-    sr_test_opts ob = {.nlanes = NLANES};
-    j->blocks = 1;
-    cr_assert_eq(sr_test_run(party, j, &ob), SR_OK);
-    j->blocks = 0;
-    cr_assert_eq(
-        ob.st[0].bytes_sent + ob.st[1].bytes_sent, j->bytes,
-        "op %d: layer %llu bytes, its blocks %llu", j->op,
-        (unsigned long long)j->bytes,
-        (unsigned long long)(ob.st[0].bytes_sent + ob.st[1].bytes_sent));
+    if (j->op == OP_CONV) {
+        /* the documented formula, per call, both lanes: exact */
+        const uint64_t want_b = conv_formula(j, j->map);
+        cr_assert_eq(j->bytes, want_b, "conv map %d: %llu bytes, formula %llu",
+                     j->map, (unsigned long long)j->bytes,
+                     (unsigned long long)want_b);
+    }
+    if (j->op != OP_CONV || j->map == SR_CONV2D_IM2COL) {
+        /* the same sizes through the documented blocks: identical
+         * traffic */
+        sr_test_opts ob = {.nlanes = NLANES};
+        j->blocks = 1;
+        cr_assert_eq(sr_test_run(party, j, &ob), SR_OK);
+        j->blocks = 0;
+        cr_assert_eq(
+            ob.st[0].bytes_sent + ob.st[1].bytes_sent, j->bytes,
+            "op %d: layer %llu bytes, its blocks %llu", j->op,
+            (unsigned long long)j->bytes,
+            (unsigned long long)(ob.st[0].bytes_sent + ob.st[1].bytes_sent));
+    }
     for (int l = 0; l < NLANES; l++)
         for (size_t i = 0; i < j->ny; i++) {
             const uint64_t got = (j->y[l][0][i] + j->y[l][1][i]) & sr_mask(bwy);
@@ -235,9 +261,14 @@ run_job(struct job *j, size_t nx, const int64_t *xi, unsigned bwx,
     free(j->x[1]);
 }
 
-static void
+/*
+ * One convolution through all three mappings (im2col, scatter, auto),
+ * each bit for bit against the twin with bytes = the formula; returns
+ * the mapping auto picks for the first call and the three byte counts.
+ */
+static int
 conv_case(sr_conv2d_shape c, size_t H, size_t W, sr_conv2d_fmt f, int bias,
-          size_t split, uint64_t seed, size_t *wraps_out)
+          size_t split, uint64_t seed, size_t *wraps_out, uint64_t bytes[3])
 {
     uint64_t s = seed;
     const size_t nx = H * W * c.cin, nw = sr_conv2d_nweights(&c);
@@ -267,13 +298,34 @@ conv_case(sr_conv2d_shape c, size_t H, size_t W, sr_conv2d_fmt f, int bias,
                     .w = w,
                     .b = bias ? b : NULL,
                     .ny = ny};
-    run_job(&j, nx, x, f.bw_x, want, f.bw_y);
+    const int maps[3] = {SR_CONV2D_IM2COL, SR_CONV2D_SCATTER, SR_CONV2D_AUTO};
+    for (int m = 0; m < 3; m++) {
+        j.map = maps[m];
+        run_job(&j, nx, x, f.bw_x, want, f.bw_y);
+        if (bytes != NULL)
+            bytes[m] = j.bytes;
+    }
+    const int chosen = sr_conv2d_secure_mapping(
+        &c, H, W, 0, split ? (split < Ho * Wo ? split : Ho * Wo) : Ho * Wo, f);
     if (wraps_out != NULL)
         *wraps_out = wraps;
     free(x);
     free(w);
     free(b);
     free(want);
+    return chosen;
+}
+
+/* auto sent the bytes of the mapping it chose, the cheaper one (one
+ * call; with ranges run_job checks auto against the per-call formula) */
+static void
+check_auto(int chosen, const uint64_t bytes[3])
+{
+    cr_assert_eq(bytes[2], bytes[chosen == SR_CONV2D_SCATTER ? 1 : 0]);
+    if (chosen == SR_CONV2D_SCATTER)
+        cr_assert_lt(bytes[1], bytes[0]);
+    else
+        cr_assert_leq(bytes[0], bytes[1]);
 }
 
 Test(conv_secure, dense_3x3_pad_wraps)
@@ -282,8 +334,13 @@ Test(conv_secure, dense_3x3_pad_wraps)
     sr_conv2d_shape c = {
         .cin = 3, .cout = 4, .k = 3, .stride = 1, .pad = 1, .groups = 1};
     size_t wraps = 0;
-    conv_case(c, 5, 6, (sr_conv2d_fmt){16, 8, 8, 16}, 1, 0, 11, &wraps);
+    uint64_t by[3];
+    int m = conv_case(c, 5, 6, (sr_conv2d_fmt){16, 8, 8, 16}, 1, 0, 11, &wraps,
+                      by);
     cr_assert_gt(wraps, 0, "the case should exercise the wrap");
+    check_auto(m, by);
+    /* ranges of 4 pixels (Wo = 6): inside a row and across rows */
+    (void)conv_case(c, 5, 6, (sr_conv2d_fmt){16, 8, 8, 16}, 1, 4, 15, NULL, by);
 }
 
 Test(conv_secure, depthwise_stride2_ext)
@@ -291,15 +348,55 @@ Test(conv_secure, depthwise_stride2_ext)
     /* acc = 8 + 8 + 4 = 20, TR 6 -> 14 bits < 16: sign extension */
     sr_conv2d_shape c = {
         .cin = 4, .cout = 4, .k = 3, .stride = 2, .pad = 1, .groups = 4};
-    conv_case(c, 7, 6, (sr_conv2d_fmt){8, 8, 6, 16}, 1, 0, 12, NULL);
+    uint64_t by[3];
+    int m = conv_case(c, 7, 6, (sr_conv2d_fmt){8, 8, 6, 16}, 1, 0, 12, NULL,
+                      by);
+    check_auto(m, by);
+    (void)conv_case(c, 7, 6, (sr_conv2d_fmt){8, 8, 6, 16}, 1, 5, 16, NULL, by);
+}
+
+Test(conv_secure, depthwise_3x3_stride1_scatter)
+{
+    /* the MobileNet depthwise conv: auto picks scatter, several-fold
+     * fewer bytes than im2col */
+    sr_conv2d_shape c = {
+        .cin = 6, .cout = 6, .k = 3, .stride = 1, .pad = 1, .groups = 6};
+    uint64_t by[3];
+    int m = conv_case(c, 8, 7, (sr_conv2d_fmt){16, 16, 12, 16}, 1, 0, 17,
+                      NULL, by);
+    cr_assert_eq(m, SR_CONV2D_SCATTER);
+    check_auto(m, by);
+    cr_assert_lt(2 * by[1], by[0], "scatter %llu, im2col %llu",
+                 (unsigned long long)by[1], (unsigned long long)by[0]);
+    /* ranges of 3 pixels: one-row boxes (columns clipped), remainders */
+    (void)conv_case(c, 8, 7, (sr_conv2d_fmt){16, 16, 12, 16}, 0, 3, 18, NULL,
+                  by);
+}
+
+Test(conv_secure, grouped_3x3_multi_output)
+{
+    /* groups 2 with 3 outputs each, 3x3 pad 1: one product for both
+     * groups (fan 27) */
+    sr_conv2d_shape c = {
+        .cin = 4, .cout = 6, .k = 3, .stride = 1, .pad = 1, .groups = 2};
+    uint64_t by[3];
+    int m = conv_case(c, 6, 5, (sr_conv2d_fmt){12, 10, 9, 14}, 1, 0, 19, NULL,
+                      by);
+    check_auto(m, by);
+    (void)conv_case(c, 6, 5, (sr_conv2d_fmt){12, 10, 9, 14}, 1, 8, 20, NULL, by);
 }
 
 Test(conv_secure, grouped_1x1_split_nobias)
 {
-    /* pixel ranges in calls of 7 (remainder), groups 2, no bias */
+    /* pixel ranges in calls of 7 (remainder), groups 2, no bias; k = 1:
+     * the mappings tie or im2col wins, auto keeps im2col */
     sr_conv2d_shape c = {
         .cin = 6, .cout = 4, .k = 1, .stride = 1, .pad = 0, .groups = 2};
-    conv_case(c, 4, 5, (sr_conv2d_fmt){12, 10, 10, 12}, 0, 7, 13, NULL);
+    uint64_t by[3];
+    int m = conv_case(c, 4, 5, (sr_conv2d_fmt){12, 10, 10, 12}, 0, 7, 13, NULL,
+                      by);
+    cr_assert_eq(m, SR_CONV2D_IM2COL);
+    cr_assert_eq(by[2], by[0]);
 }
 
 Test(conv_secure, strided_2x2_multiplier_channels)
@@ -307,7 +404,22 @@ Test(conv_secure, strided_2x2_multiplier_channels)
     /* groups 2 with 3 outputs per group, stride 2 no padding, shift 0 */
     sr_conv2d_shape c = {
         .cin = 4, .cout = 6, .k = 2, .stride = 2, .pad = 0, .groups = 2};
-    conv_case(c, 6, 4, (sr_conv2d_fmt){10, 6, 0, 20}, 1, 0, 14, NULL);
+    uint64_t by[3];
+    int m = conv_case(c, 6, 4, (sr_conv2d_fmt){10, 6, 0, 20}, 1, 0, 14, NULL,
+                      by);
+    check_auto(m, by);
+}
+
+Test(conv_secure, scatter_row_chunks)
+{
+    /* 64 x 16 x 9 = 9216 entries per input row: 28 rows per product, so
+     * 30 rows are 2 chunks; the tail in one chunk */
+    sr_conv2d_shape c = {
+        .cin = 16, .cout = 16, .k = 3, .stride = 1, .pad = 1, .groups = 16};
+    uint64_t by[3];
+    int m = conv_case(c, 30, 64, (sr_conv2d_fmt){8, 8, 4, 8}, 1, 0, 22, NULL,
+                      by);
+    check_auto(m, by);
 }
 
 Test(conv_secure, relu6)
@@ -403,11 +515,12 @@ Test(conv_secure, maxout)
  * sr_heads_secure_run_lanes cuts them.
  */
 static uint64_t
-chunked_bytes(size_t split)
+chunked_bytes(size_t split, int map, uint64_t *formula)
 {
     struct job j;
     memset(&j, 0, sizeof j);
     j.op = OP_CONV;
+    j.map = map;
     j.c = (sr_conv2d_shape){.cin = 4, .cout = 2, .k = 3, .stride = 1,
                             .pad = 1, .groups = 1};
     j.f = (sr_conv2d_fmt){16, 16, 12, 16};
@@ -424,6 +537,7 @@ chunked_bytes(size_t split)
             j.y[l][p] = calloc(j.ny, 8);
     sr_test_opts o = {.nlanes = NLANES};
     cr_assert_eq(sr_test_run(party, &j, &o), SR_OK);
+    *formula = conv_formula(&j, map);
     for (int l = 0; l < NLANES; l++)
         for (int p = 0; p < 2; p++)
             free(j.y[l][p]);
@@ -435,7 +549,21 @@ chunked_bytes(size_t split)
 
 Test(conv_secure, chunked_split_same_bytes)
 {
-    const uint64_t one = chunked_bytes(0), two = chunked_bytes(4056);
+    uint64_t f1, f2;
+    const uint64_t one = chunked_bytes(0, SR_CONV2D_IM2COL, &f1);
+    const uint64_t two = chunked_bytes(4056, SR_CONV2D_IM2COL, &f2);
     cr_assert_eq(one, two, "one call %llu bytes, two halves %llu",
                  (unsigned long long)one, (unsigned long long)two);
+    cr_assert_eq(one, f1);
+    cr_assert_eq(two, f2);
+    /* auto (scatter here): each call sends its own formula; the halves
+     * recompute the halo rows, so they send more than one call, by
+     * exactly the formulas' difference */
+    const uint64_t aone = chunked_bytes(0, SR_CONV2D_AUTO, &f1);
+    const uint64_t atwo = chunked_bytes(4056, SR_CONV2D_AUTO, &f2);
+    cr_assert_eq(aone, f1);
+    cr_assert_eq(atwo, f2);
+    cr_assert_lt(aone, atwo);
+    cr_assert_lt(atwo, one, "auto %llu vs im2col %llu",
+                 (unsigned long long)atwo, (unsigned long long)one);
 }
