@@ -8,11 +8,13 @@
 # docs/benchmarks.md, with others working):
 #   msb      scale.sh full                                  ~2.5 min
 #   ars      scale.sh reduced (--bw 32 --shift 12)          ~2 min
-#   sigmoid  scale.sh full, then scale.sh check (5 reps)    ~3.5 + ~5 min
+#   sigmoid  scale.sh full, then scale.sh check (5 reps, n = 2^16..2^18)
+#            ~3.5 + ~3-6 min, then conns.sh (C = 1 vs 8 with and without
+#            the emulator, 5 reps -> scale-sigmoid-conns.csv)  ~1 min
 #   kws      scale.sh full at 5 of 99 steps, and one batch-128 run (R=2,
 #            T=8, C=1) on wan at 5 steps -> kws-wan-b128*.csv   ~5.5 + 1 min
 #   kws      batches 64 and 128 cut to 10 steps on lan at R*T in {1, 4}
-#            (CPU per inference per lane count) -> kws-cpu-lanes.csv  ~4 min
+#            (CPU per inference per lane count, 2 reps) -> kws-cpu-lanes.csv  ~4 min
 #   WAN=full tools/netem/wanfull.sh: the full-model kws WAN grid (9 runs at
 #            once, ~11 min for batch 8, longer for batch 128) and the
 #            targets table (tools/netem/targets.py -> scale-targets.md)
@@ -44,6 +46,9 @@ step msb SCALE_OP=msb "SCALE_ARGS=--bw 16" -- full
 step ars SCALE_OP=ars "SCALE_ARGS=--bw 32 --shift 12" -- reduced
 step sigmoid SCALE_OP=sigmoid "SCALE_ARGS=$SIG" -- full
 step sigmoid-check SCALE_OP=sigmoid "SCALE_ARGS=$SIG" -- check
+t0=$(date +%s)
+bash "$HERE/conns.sh" "$OUT/scale-sigmoid-conns.csv"
+echo "bench-scale: conns: $(( $(date +%s) - t0 )) s" >&2
 step kws-5steps SCALE_OP=kws SCALE_KWS_STEPS=5 -- full
 T=$(mktemp -d /tmp/sirnn-all-XXXXXX)
 step kws-b128-5steps SCALE_OP=kws SCALE_KWS_STEPS=5 SCALE_N=128 SCALE_KWS_POINTS=2,8,1 \
@@ -51,12 +56,15 @@ step kws-b128-5steps SCALE_OP=kws SCALE_KWS_STEPS=5 SCALE_N=128 SCALE_KWS_POINTS
 [ -s "$T/scale-kws.csv" ] && cp "$T/scale-kws.csv" "$OUT/kws-wan-b128.csv" &&
     cp "$T/scale-kws-net.csv" "$OUT/kws-wan-b128-net.csv"
 rm -rf "$T"
-# CPU per inference at 1 and 4 lanes with work on every lane: batch 128, 10 steps
+# CPU per inference at 1 and 4 lanes with work on every lane: batches 128 and
+# 64, 10 steps, (R,T) in {(1,1),(2,2),(4,1),(1,4)}, SCALE_KWS_REPS (default 2)
+# interleaved sweeps (targets.py takes medians)
 T=$(mktemp -d /tmp/sirnn-all-XXXXXX)
-step kws-cpu-lanes SCALE_OP=kws SCALE_KWS_STEPS=10 SCALE_N=128 "SCALE_KWS_POINTS=1,1,1 2,2,1 4,1,1" \
+KP=""; for ((i = 0; i < ${SCALE_KWS_REPS:-2}; i++)); do KP="$KP 1,1,1 2,2,1 4,1,1 1,4,1"; done
+step kws-cpu-lanes SCALE_OP=kws SCALE_KWS_STEPS=10 SCALE_N=128 "SCALE_KWS_POINTS=$KP" \
     SCALE_PROFILES=lan "SCALE_OUT=$T" -- full
 [ -s "$T/scale-kws.csv" ] && cp "$T/scale-kws.csv" "$OUT/kws-cpu-lanes.csv"
-step kws-cpu-lanes-64 SCALE_OP=kws SCALE_KWS_STEPS=10 SCALE_N=64 "SCALE_KWS_POINTS=2,2,1 4,1,1" \
+step kws-cpu-lanes-64 SCALE_OP=kws SCALE_KWS_STEPS=10 SCALE_N=64 "SCALE_KWS_POINTS=$KP" \
     SCALE_PROFILES=lan "SCALE_OUT=$T/64" -- full
 [ -s "$T/64/scale-kws.csv" ] && tail -n +2 "$T/64/scale-kws.csv" >>"$OUT/kws-cpu-lanes.csv"
 rm -rf "$T"

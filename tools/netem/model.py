@@ -4,7 +4,8 @@
     model.py SCALE.csv NET.csv OUTPREFIX
 
 Fits, from the measured points (one op):
-  * CPU:    cpu_seconds (both parties, whole session) = a*n + b*lanes + c,
+  * CPU:    cpu_seconds (both parties; the timed part since 4e51eb4, the whole
+            session in older files) = a*n + b*lanes + c,
             lanes = R*T (least squares over the lan points); a = CPU per instance.
   * bytes:  bytes_total / n per point (exact protocol counts; reported).
   * rounds: as measured (max over lanes; depends on the lane count only).

@@ -43,6 +43,7 @@
 # 16M for lan and 4M otherwise) measures the RTT and rate actually obtained;
 # one line on stderr compares them with the requested ones, and
 # NETEM_MEASURE_OUT=FILE saves that JSON.  NETEM_MEASURE=0 skips it.
+# NETEM_PROXY_CPU_OUT=FILE saves the delay proxy's CPU seconds (user + system).
 # Set-up and tear-down always happen (trap), even on failure.  Exit: the
 # client's status (or the server's if the client succeeded); 77 when network
 # namespaces cannot be created (not root).
@@ -279,6 +280,12 @@ run_pair "$TMP/client.out"
 rc=$?
 cat "$TMP/client.out"
 [ -z "${NETEM_SERVER_OUT:-}" ] || cp "$TMP/client.out.server" "$NETEM_SERVER_OUT"
+# NETEM_PROXY_CPU_OUT=FILE: the proxy's CPU seconds (user + system) over
+# this call (incl. the bench-net measurement unless NETEM_MEASURE=0)
+if [ -n "${NETEM_PROXY_CPU_OUT:-}" ] && [ -r "/proc/${PIDS[0]}/stat" ]; then
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.3f\n", ($12 + $13) / hz }' \
+        "/proc/${PIDS[0]}/stat" >"$NETEM_PROXY_CPU_OUT"
+fi
 if [ "${PIDS[0]}" ]; then
     kill -TERM "${PIDS[0]}" 2>/dev/null && wait "${PIDS[0]}" 2>/dev/null
     [ -z "${NETEM_VERBOSE:-}" ] || cat "$TMP/proxy.err" >&2
