@@ -92,7 +92,7 @@ run_session(const sr_bench_op *op, const sr_bench_params *p, const sr_cli *c,
     int rc = sr_session_lanes_tls(s, lanes, lt, tls, &lo, lerr, sizeof lerr);
     if (rc != SR_OK) {
         me->rc = rc;
-        snprintf(me->why, sizeof me->why, "%s", lerr);
+        snprintf(me->why, sizeof me->why, "%.150s", lerr);
         goto out;
     }
     sr_progress pg;

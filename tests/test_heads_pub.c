@@ -14,6 +14,7 @@
 #include "layers/heads.h"
 #include "layers/heads_pub.h"
 #include "layers/heads_secure.h"
+#include "tests/twoparty.h"
 
 static void
 arm_alarm(void)
@@ -285,4 +286,83 @@ Test(heads_pub, request_and_check)
         sr_card_request_decode(&r2, miss, strlen(miss), err, sizeof err),
         SR_EUSAGE);
     cr_assert(strncmp(err, "width: missing", 14) == 0, "%s", err);
+}
+
+/*
+ * Robustness of the card decoder against a hostile or corrupt server
+ * (the card arrives from the network): 400 mutants of a valid heads card
+ * (byte flips, digits changed, truncations, lines duplicated or dropped)
+ * decode without a crash (ASan/UBSan in `make check-asan`) to either
+ * SR_OK -- then the card is one the client can build a model from -- or
+ * SR_EUSAGE with a one-line reason.
+ */
+Test(heads_pub, card_decoder_survives_mutants)
+{
+    sr_card c, d;
+    static char t[SR_CARD_MAX], m[SR_CARD_MAX + 64];
+    const size_t n = card_text(t, &c);
+    uint64_t st = 0x5eedcafe;
+    size_t ok = 0, refused = 0;
+    for (int i = 0; i < 400; i++) {
+        memcpy(m, t, n);
+        size_t len = n;
+        const uint64_t r = sr_test_rand64(&st);
+        const size_t at = (size_t)(r >> 8) % n;
+        switch (r % 5) {
+        case 0: /* flip a byte */
+            m[at] = (char)(m[at] ^ (1u << ((r >> 40) % 8)));
+            break;
+        case 1: /* a digit becomes another, or a huge number */
+            if (m[at] >= '0' && m[at] <= '9')
+                m[at] = (char)('0' + (r >> 40) % 10);
+            else
+                m[at] = '9';
+            break;
+        case 2: /* truncate */
+            len = at;
+            break;
+        case 3: { /* duplicate the line at `at` at the end */
+            size_t s0 = at;
+            while (s0 > 0 && m[s0 - 1] != '\n')
+                s0--;
+            const char *nl = memchr(m + s0, '\n', n - s0);
+            const size_t l = nl != NULL ? (size_t)(nl - (m + s0)) + 1 : 0;
+            memcpy(m + n, m + s0, l);
+            len = n + l;
+            break;
+        }
+        default: { /* drop the line at `at` */
+            size_t s0 = at;
+            while (s0 > 0 && m[s0 - 1] != '\n')
+                s0--;
+            const char *nl = memchr(m + s0, '\n', n - s0);
+            const size_t e = nl != NULL ? (size_t)(nl - m) + 1 : n;
+            memmove(m + s0, m + e, n - e);
+            len = n - (e - s0);
+            break;
+        }
+        }
+        char err[300] = "";
+        const int rc = sr_card_decode(&d, m, len, err, sizeof err);
+        if (rc == SR_OK) {
+            ok++;
+            cr_assert_eq(d.type, SR_MODEL_RNNPOOL_HEADS);
+            sr_card_request q = {.batch = 1,
+                                 .height = d.heads.cfg.height,
+                                 .width = d.heads.cfg.width};
+            if (sr_card_check(&d, &q, err, sizeof err) == SR_OK) {
+                sr_heads_fx pub;
+                cr_assert_eq(sr_card_heads_pub(&pub, &d, &q, err, sizeof err),
+                             SR_OK, "mutant %d decoded but builds no model: %s",
+                             i, err);
+            }
+        } else {
+            refused++;
+            cr_assert_eq(rc, SR_EUSAGE, "mutant %d: %d", i, rc);
+            cr_assert(err[0] != '\0' && strchr(err, '\n') == NULL,
+                      "mutant %d: '%s'", i, err);
+        }
+    }
+    cr_assert(refused > 200, "only %zu of 400 mutants refused", refused);
+    cr_log_info("mutants: %zu decoded, %zu refused", ok, refused);
 }
