@@ -5,7 +5,6 @@
 #include "jobs/card.h"
 #include "jobs/card_internal.h"
 
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +122,32 @@ sr_card_key_index(const char *k, size_t kl, const char *const *keys, size_t nk,
 
 /* see card_internal.h */
 int
+sr_card_tag(const char *v, size_t vl, char *err, size_t errlen)
+{
+    if (vl != strlen(CARD_TAG) || memcmp(v, CARD_TAG, vl) != 0)
+        return sr_usage_error(err, errlen,
+                              "card: format %.*s, expected " CARD_TAG,
+                              (int)(vl > 60 ? 60 : vl), v);
+    return SR_OK;
+}
+
+/* see card_internal.h */
+int
+sr_card_name(sr_card *c, const char *v, size_t vl, char *err, size_t errlen)
+{
+    if (vl == 0 || vl >= SR_MODEL_NAME_MAX)
+        return sr_usage_error(err, errlen, "name: 1..%d characters expected",
+                              SR_MODEL_NAME_MAX - 1);
+    for (size_t i = 0; i < vl; i++)
+        if (v[i] < 0x20 || v[i] > 0x7e)
+            return sr_usage_error(err, errlen, "name: not printable ASCII");
+    memcpy(c->name, v, vl);
+    c->name[vl] = '\0';
+    return SR_OK;
+}
+
+/* see card_internal.h */
+int
 sr_card_num(const char *s, size_t len, unsigned long long hi,
             unsigned long long *out)
 {
@@ -188,19 +213,9 @@ card_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
     const int kw = (int)(kl > 40 ? 40 : kl), vw = (int)(vl > 60 ? 60 : vl);
     unsigned long long u;
     if (idx == 0) {
-        if (vl != strlen(CARD_TAG) || memcmp(v, CARD_TAG, vl) != 0)
-            return sr_usage_error(
-                err, errlen, "card: format %.*s, expected " CARD_TAG, vw, v);
+        return sr_card_tag(v, vl, err, errlen);
     } else if (idx == 1) {
-        if (vl == 0 || vl >= SR_MODEL_NAME_MAX)
-            return sr_usage_error(err, errlen,
-                                  "name: 1..%d characters expected",
-                                  SR_MODEL_NAME_MAX - 1);
-        for (size_t i = 0; i < vl; i++)
-            if (v[i] < 0x20 || v[i] > 0x7e)
-                return sr_usage_error(err, errlen, "name: not printable ASCII");
-        memcpy(x->c->name, v, vl);
-        x->c->name[vl] = '\0';
+        return sr_card_name(x->c, v, vl, err, errlen);
     } else if (idx == 2) {
         if (vl != 8 || memcmp(v, "fastgrnn", 8) != 0)
             return sr_usage_error(err, errlen,

@@ -234,21 +234,9 @@ heads_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
     size_t cnt = 0;
     switch (idx) {
     case HK_CARD:
-        if (vl != strlen(CARD_TAG) || memcmp(v, CARD_TAG, vl) != 0)
-            return sr_usage_error(
-                err, errlen, "card: format %.*s, expected " CARD_TAG, vw, v);
-        return SR_OK;
+        return sr_card_tag(v, vl, err, errlen);
     case HK_NAME:
-        if (vl == 0 || vl >= SR_MODEL_NAME_MAX)
-            return sr_usage_error(err, errlen,
-                                  "name: 1..%d characters expected",
-                                  SR_MODEL_NAME_MAX - 1);
-        for (size_t i = 0; i < vl; i++)
-            if (v[i] < 0x20 || v[i] > 0x7e)
-                return sr_usage_error(err, errlen, "name: not printable ASCII");
-        memcpy(x->c->name, v, vl);
-        x->c->name[vl] = '\0';
-        return SR_OK;
+        return sr_card_name(x->c, v, vl, err, errlen);
     case HK_TYPE:
         return SR_OK; /* rnnpool-heads: how we got here */
     case HK_STAGES:

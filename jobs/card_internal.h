@@ -25,6 +25,12 @@ int sr_card_key_index(const char *k, size_t kl, const char *const *keys,
                       unsigned *seen, const char *what, size_t *out, char *err,
                       size_t errlen);
 
+/* The keys every card has: "card" (the format tag) and "name" (1..63
+ * printable ASCII characters, into c->name).  SR_OK or SR_EUSAGE. */
+int sr_card_tag(const char *v, size_t vl, char *err, size_t errlen);
+int sr_card_name(sr_card *c, const char *v, size_t vl, char *err,
+                 size_t errlen);
+
 /* Decimal in [0, hi]; 0 on success. */
 int sr_card_num(const char *s, size_t len, unsigned long long hi,
                 unsigned long long *out);

@@ -52,6 +52,19 @@ typedef struct sr_conv2d_shape {
     size_t groups;    /* 1 = dense, cin = cout = groups: depthwise */
 } sr_conv2d_shape;
 
+/* The shape of a "same"-padded convolution: pad = (k - 1) / 2. */
+static inline sr_conv2d_shape
+sr_conv2d_same(size_t cin, size_t cout, size_t k, size_t stride, size_t groups)
+{
+    const sr_conv2d_shape c = {.cin = cin,
+                               .cout = cout,
+                               .k = k,
+                               .stride = stride,
+                               .pad = (k - 1) / 2,
+                               .groups = groups};
+    return c;
+}
+
 /*
  * Output size along one axis, (in + 2 pad - k) / stride + 1, or 0 when the
  * padded input is smaller than the kernel.

@@ -135,12 +135,7 @@ static int
 conv_alloc(sr_heads_conv *c, size_t cin, size_t cout, size_t k, size_t stride,
            size_t groups, int relu6)
 {
-    c->sh.cin = cin;
-    c->sh.cout = cout;
-    c->sh.k = k;
-    c->sh.stride = stride;
-    c->sh.pad = (k - 1) / 2;
-    c->sh.groups = groups;
+    c->sh = sr_conv2d_same(cin, cout, k, stride, groups);
     c->relu6 = relu6;
     c->w = calloc(sr_conv2d_nweights(&c->sh), sizeof(double));
     c->b = calloc(cout, sizeof(double));

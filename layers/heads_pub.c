@@ -64,12 +64,7 @@ pconv(sr_heads_qconv *c, const char *what, size_t cin, size_t cout, size_t k,
             "left shift)",
             what, ws, fin.s, fout.s);
     memset(c, 0, sizeof *c);
-    c->sh.cin = cin;
-    c->sh.cout = cout;
-    c->sh.k = k;
-    c->sh.stride = stride;
-    c->sh.pad = (k - 1) / 2;
-    c->sh.groups = groups;
+    c->sh = sr_conv2d_same(cin, cout, k, stride, groups);
     c->relu6 = relu6;
     c->fin = fin;
     c->fout = fout;
