@@ -7,6 +7,10 @@
 #   bash jobs/bench.sh net        only the channel section
 #   bash jobs/bench.sh summary    the closing summary table (ours vs paper
 #                                 vs reference; not part of "all")
+#   bash jobs/bench.sh models     the model tables: kws per batch and rank
+#                                 count (tools/bench_kws.sh) and the heads
+#                                 model per size and R (tools/bench_heads.sh);
+#                                 ~5 min, not part of "all"
 #   bash jobs/bench.sh scale [full|reduced]   scaling study over emulated
 #                                 networks (root; not part of "all"): see
 #                                 tools/netem/scale.sh and `make bench-scale`
@@ -107,6 +111,14 @@ rsqrt $M --n 65536|rsqrt (16,12)→(16,12)|6000 B|5701 B / 48 µs|
 EOF
     echo
     exit 0
+fi
+# The model tables (docs/benchmarks.md "Secure kws inference ..." and "Head
+# counting"), each row with its own command.
+if [ "$want" = models ]; then
+    BUILD=$BUILD SIRNN=$SIRNN KWS_BATCHES="1 128" bash tools/bench_kws.sh || exit $?
+    echo
+    BUILD=$BUILD SIRNN=$SIRNN HEADS_CONFIGS="1x1 2x1" bash tools/bench_heads.sh
+    exit $?
 fi
 # Scaling study over emulated LAN/WAN links (network namespaces: root only;
 # only on request).  The op is SCALE_OP/SCALE_ARGS/SCALE_N (tools/netem/scale.sh).
