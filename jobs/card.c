@@ -148,6 +148,23 @@ sr_card_name(sr_card *c, const char *v, size_t vl, char *err, size_t errlen)
 
 /* see card_internal.h */
 int
+sr_card_fmt(sr_fx *slot, const char *k, size_t kl, const char *v, size_t vl,
+            char *err, size_t errlen)
+{
+    const char *comma = memchr(v, ',', vl);
+    unsigned long long bw, s;
+    if (comma == NULL || sr_card_num(v, (size_t)(comma - v), 64, &bw) != 0 ||
+        sr_card_num(comma + 1, vl - (size_t)(comma - v) - 1, 62, &s) != 0)
+        return sr_usage_error(err, errlen, "%.*s: bad format '%.*s' (bw,scale)",
+                              (int)(kl > 40 ? 40 : kl), k,
+                              (int)(vl > 60 ? 60 : vl), v);
+    slot->bw = (uint8_t)bw;
+    slot->s = (uint8_t)s;
+    return SR_OK;
+}
+
+/* see card_internal.h */
+int
 sr_card_num(const char *s, size_t len, unsigned long long hi,
             unsigned long long *out)
 {
@@ -235,17 +252,8 @@ card_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
                 return sr_usage_error(err, errlen, "reveal: bad value '%.*s'",
                                       vw, v);
     } else {
-        const char *comma = memchr(v, ',', vl);
-        unsigned long long bw, s;
-        if (comma == NULL ||
-            sr_card_num(v, (size_t)(comma - v), 64, &bw) != 0 ||
-            sr_card_num(comma + 1, vl - (size_t)(comma - v) - 1, 62, &s) != 0)
-            return sr_usage_error(err, errlen,
-                                  "%.*s: bad format '%.*s' (bw,scale)", kw, k,
-                                  vw, v);
-        sr_fx *slot = fmt_slot(&p->f, idx - NCARD);
-        slot->bw = (uint8_t)bw;
-        slot->s = (uint8_t)s;
+        return sr_card_fmt(fmt_slot(&p->f, idx - NCARD), k, kl, v, vl, err,
+                           errlen);
     }
     return SR_OK;
 }

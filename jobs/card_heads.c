@@ -279,20 +279,9 @@ heads_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
                                   vw, v);
         return SR_OK;
     }
-    if (idx >= HK_N) {
-        const char *comma = memchr(v, ',', vl);
-        unsigned long long bw, s;
-        if (comma == NULL ||
-            sr_card_num(v, (size_t)(comma - v), 64, &bw) != 0 ||
-            sr_card_num(comma + 1, vl - (size_t)(comma - v) - 1, 62, &s) != 0)
-            return sr_usage_error(err, errlen,
-                                  "%.*s: bad format '%.*s' (bw,scale)", kw, k,
-                                  vw, v);
-        sr_fx *slot = hfmt_slot(&x->c->heads.f, idx - HK_N);
-        slot->bw = (uint8_t)bw;
-        slot->s = (uint8_t)s;
-        return SR_OK;
-    }
+    if (idx >= HK_N)
+        return sr_card_fmt(hfmt_slot(&x->c->heads.f, idx - HK_N), k, kl, v, vl,
+                           err, errlen);
     /* the sizes */
     if (sr_card_num(v, vl, SR_MODEL_DIM_MAX, &u) != 0 || u < 1)
         return sr_usage_error(err, errlen, "%.*s: bad value '%.*s'", kw, k, vw,

@@ -31,6 +31,11 @@ int sr_card_tag(const char *v, size_t vl, char *err, size_t errlen);
 int sr_card_name(sr_card *c, const char *v, size_t vl, char *err,
                  size_t errlen);
 
+/* A format value "bw,scale" (bw <= 64, scale <= 62) of key k into slot.
+ * SR_OK or SR_EUSAGE naming the key. */
+int sr_card_fmt(sr_fx *slot, const char *k, size_t kl, const char *v, size_t vl,
+                char *err, size_t errlen);
+
 /* Decimal in [0, hi]; 0 on success. */
 int sr_card_num(const char *s, size_t len, unsigned long long hi,
                 unsigned long long *out);
