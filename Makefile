@@ -98,11 +98,15 @@ FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_LIB_SRC := $(wildcard engine/*.c) jobs/npy.c jobs/model.c
-FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -I. $(shell mpicc --showme:compile) \
+FUZZ_LIB_SRC := $(wildcard engine/*.c) math/fxp.c math/plan.c \
+                math/mathfn_plain.c layers/conv2d.c layers/pool.c \
+                layers/rnnpool.c layers/heads_float.c layers/fastgrnn_float.c \
+                layers/fastgrnn.c \
+                jobs/npy.c jobs/model.c jobs/model_heads.c jobs/jsonerr.c
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -march=x86-64-v3 -maes -mpclmul -I. $(shell mpicc --showme:compile) \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -Wno-unknown-pragmas
-FUZZ_LIBS     = $(shell mpicc --showme:link) -lssl -lcrypto -ljansson -lm -lpthread
+FUZZ_LIBS     = $(shell mpicc --showme:link) -lssl -lcrypto -ljansson -lmpfr -lgmp -lm -lpthread
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
