@@ -117,7 +117,8 @@ fi
 if [ "$want" = models ]; then
     BUILD=$BUILD SIRNN=$SIRNN KWS_BATCHES="1 128" bash tools/bench_kws.sh || exit $?
     echo
-    BUILD=$BUILD SIRNN=$SIRNN HEADS_CONFIGS="1x1 2x1" bash tools/bench_heads.sh
+    BUILD=$BUILD SIRNN=$SIRNN HEADS_CONFIGS="1x1 2x1" bash tools/bench_heads.sh || exit $?
+    bash tools/plot_heads.sh
     exit $?
 fi
 # Scaling study over emulated LAN/WAN links (network namespaces: root only;
