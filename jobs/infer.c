@@ -14,6 +14,7 @@
 
 #include "jobs/heads_fmt.h"
 #include "jobs/infer_internal.h"
+#include "jobs/jsonerr.h"
 #include "jobs/internal.h"
 #include "jobs/model_heads.h"
 #include "jobs/quantise.h"
@@ -327,15 +328,11 @@ sr_cmd_client(int argc, char **argv)
     memset(&x, 0, sizeof x);
     memset(&y, 0, sizeof y);
     int rc = sr_npy_load(&x, o.input, SR_NPY_FLOAT, err, sizeof err);
-    if (rc == SR_OK &&
-        ((x.ndim != 3 && !(x.ndim == 4 && x.shape[3] == 1)) ||
-         x.shape[0] == 0 || sr_npy_find_nonfinite(x.f64, x.n) < x.n)) {
-        snprintf(err, sizeof err,
-                 "sirnn: %s: expected finite float inputs of shape [B, T, D] "
-                 "(FastGRNN) or [B, H, W] / [B, H, W, 1] (images) with B >= 1",
-                 o.input);
-        rc = SR_EUSAGE;
-    }
+    if (rc == SR_OK)
+        rc = sr_input_check(&x, o.input,
+                            "(B, T, D) sequences (FastGRNN) or (B, H, W) / "
+                            "(B, H, W, 1) images",
+                            err, sizeof err);
     if (rc == SR_OK && o.labels != NULL) {
         rc = sr_npy_load(&y, o.labels, SR_NPY_INT, err, sizeof err);
         if (rc == SR_OK && (y.ndim != 1 || y.shape[0] != x.shape[0])) {

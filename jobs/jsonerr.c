@@ -3,6 +3,8 @@
  */
 #include "jobs/jsonerr.h"
 
+#include "jobs/npy.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,13 +76,34 @@ sr_model_json_read(const char *dir, json_t **root, char **path, char *err,
     *root = json_load_file(*path, JSON_REJECT_DUPLICATES, &je);
     if (*root != NULL)
         return SR_OK;
-    int rc = je.line < 1
-                 ? sr_field_error(err, errlen, SR_EUSAGE, *path, "open", "%s",
-                                  je.text)
-                 : sr_field_error(err, errlen, SR_EUSAGE, *path, "json",
-                                  "line %d column %d: %s", je.line, je.column,
-                                  je.text);
+    int rc = je.line < 1 ? sr_field_error(err, errlen, SR_EUSAGE, *path, "open",
+                                          "%s", je.text)
+                         : sr_field_error(err, errlen, SR_EUSAGE, *path, "json",
+                                          "line %d column %d: %s", je.line,
+                                          je.column, je.text);
     free(*path);
     *path = NULL;
     return rc;
+}
+
+/* see jsonerr.h */
+int
+sr_input_check(const struct sr_npy *x, const char *path, const char *expect,
+               char *err, size_t errlen)
+{
+    if (x->ndim != 3 && !(x->ndim == 4 && x->shape[3] == 1)) {
+        char got[96];
+        sr_npy_shape_str(got, sizeof got, x->shape, x->ndim);
+        return sr_field_error(err, errlen, SR_EUSAGE, path, "shape",
+                              "expected %s, found %s", expect, got);
+    }
+    if (x->shape[0] == 0)
+        return sr_field_error(err, errlen, SR_EUSAGE, path, "shape",
+                              "expected at least one sample, found %zu",
+                              x->shape[0]);
+    const size_t bad = sr_npy_find_nonfinite(x->f64, x->n);
+    if (bad < x->n)
+        return sr_field_error(err, errlen, SR_EUSAGE, path, "values",
+                              "element %zu is not finite", bad);
+    return SR_OK;
 }

@@ -35,4 +35,15 @@ char *sr_path_join(const char *dir, const char *file);
 int sr_model_json_read(const char *dir, json_t **root, char **path, char *err,
                        size_t errlen);
 
+/*
+ * Checks a loaded float input x (path names it): rank 3 or rank 4 with a
+ * last dimension of 1, at least one sample, every value finite.  SR_OK, or
+ * SR_EUSAGE with one line in err: "sirnn: PATH: shape: expected EXPECT,
+ * found (...)", "... shape: expected at least one sample", or "...
+ * values: element I is not finite".
+ */
+struct sr_npy;
+int sr_input_check(const struct sr_npy *x, const char *path, const char *expect,
+                   char *err, size_t errlen);
+
 #endif

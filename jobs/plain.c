@@ -13,6 +13,7 @@
 #include "jobs/card.h"
 #include "jobs/cli.h"
 #include "jobs/heads_fmt.h"
+#include "jobs/jsonerr.h"
 #include "jobs/infer_internal.h"
 #include "jobs/model_heads.h"
 #include "layers/fastgrnn.h"
@@ -198,15 +199,9 @@ plain_heads(const plain_opts *o, sr_model *m)
     memset(&y, 0, sizeof y);
     long *pred = NULL;
     int rc = sr_npy_load(&x, o->input, SR_NPY_FLOAT, err, sizeof err);
-    if (rc == SR_OK &&
-        ((x.ndim != 3 && !(x.ndim == 4 && x.shape[3] == 1)) ||
-         x.shape[0] == 0 || sr_npy_find_nonfinite(x.f64, x.n) < x.n)) {
-        snprintf(err, sizeof err,
-                 "sirnn: %s: expected finite float images of shape [B, H, "
-                 "W] or [B, H, W, 1] with B >= 1",
-                 o->input);
-        rc = SR_EUSAGE;
-    }
+    if (rc == SR_OK)
+        rc = sr_input_check(&x, o->input, "images (B, H, W) or (B, H, W, 1)",
+                            err, sizeof err);
     if (rc == SR_OK) {
         /* the image size: what the server's card check accepts */
         sr_card c;

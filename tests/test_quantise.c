@@ -552,3 +552,39 @@ Test(quantise, heads_formats_written)
                  "use; edit them by hand, docs/heads.md)",
                  qc);
 }
+
+/* plain on an rnnpool-heads model: bad image files get one line naming
+ * the file, the field, expected and found; exit 2. */
+Test(quantise, heads_bad_images)
+{
+    char dir[256], p1[300], p2[300], p3[300], e[SR_NPY_ERRLEN];
+    if (!bundled(dir, sizeof dir, "heads"))
+        cr_assert_fail("no bundled heads model");
+    static double v[2 * 48 * 64 * 3];
+    const size_t rgb[4] = {1, 48, 64, 3}, gray[3] = {1, 48, 64},
+                 none[3] = {0, 48, 64};
+    snprintf(p1, sizeof p1, "%s/rgb.npy", tmpdir);
+    snprintf(p2, sizeof p2, "%s/nan.npy", tmpdir);
+    snprintf(p3, sizeof p3, "%s/none.npy", tmpdir);
+    cr_assert_eq(sr_npy_save_f64(p1, SR_NPY_F4, rgb, 4, v, e, sizeof e), SR_OK);
+    v[77] = NAN;
+    cr_assert_eq(sr_npy_save_f64(p2, SR_NPY_F8, gray, 3, v, e, sizeof e),
+                 SR_OK);
+    cr_assert_eq(sr_npy_save_f64(p3, SR_NPY_F4, none, 3, v, e, sizeof e),
+                 SR_OK);
+    char want[700];
+    const char *a1[] = {"plain", "--model", dir, "--input", p1, NULL};
+    snprintf(want, sizeof want,
+             "sirnn: %s: shape: expected images (B, H, W) or (B, H, W, 1), "
+             "found (1, 48, 64, 3)",
+             p1);
+    expect_error(sr_cmd_plain, 2, want, a1);
+    const char *a2[] = {"plain", "--model", dir, "--input", p2, NULL};
+    snprintf(want, sizeof want, "sirnn: %s: values: element 77 is not finite",
+             p2);
+    expect_error(sr_cmd_plain, 2, want, a2);
+    const char *a3[] = {"plain", "--model", dir, "--input", p3, NULL};
+    snprintf(want, sizeof want,
+             "sirnn: %s: shape: expected at least one sample, found 0", p3);
+    expect_error(sr_cmd_plain, 2, want, a3);
+}
