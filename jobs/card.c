@@ -302,6 +302,18 @@ sr_card_decode(sr_card *c, const char *b, size_t len, char *err, size_t errlen)
 
 /* see card.h */
 size_t
+sr_card_refusal_encode(char *out, size_t cap, const char *why)
+{
+    char one[200];
+    size_t k = 0;
+    for (const char *p = why; *p && k + 1 < sizeof one; p++)
+        one[k++] = *p == '\n' ? ' ' : *p; /* one line */
+    one[k] = '\0';
+    return sr_card_put(out, cap, 0, "request=" REQUEST_TAG "\nerror=%s\n", one);
+}
+
+/* see card.h */
+size_t
 sr_card_request_encode(char *out, size_t cap, const sr_card_request *r)
 {
     if (r->height != 0 || r->width != 0)
@@ -332,13 +344,15 @@ sr_card_request_for(sr_card_request *r, const sr_card *c, size_t ndim,
         r->timesteps = a, r->input_dim = b;
 }
 
-static const char *const req_keys[] = {
-    "request", "batch", "timesteps", "input_dim", "reveal", "height", "width"};
+static const char *const req_keys[] = {"request",   "batch",  "timesteps",
+                                       "input_dim", "reveal", "height",
+                                       "width",     "error"};
 #define NREQ (sizeof req_keys / sizeof req_keys[0])
 
 struct req_ctx {
     sr_card_request *r;
     unsigned seen[NREQ];
+    char error[200]; /* the client's reason for refusing the card */
 };
 
 static int
@@ -355,6 +369,9 @@ req_key(const char *k, size_t kl, const char *v, size_t vl, void *ctx,
     if (idx == 0) {
         if (vl != strlen(REQUEST_TAG) || memcmp(v, REQUEST_TAG, vl) != 0)
             return sr_usage_error(err, errlen, "request: format %.*s", vw, v);
+    } else if (idx == 7) {
+        snprintf(x->error, sizeof x->error, "%.*s", (int)(vl > 190 ? 190 : vl),
+                 v);
     } else if (idx != 4) {
         if (sr_card_num(v, vl, (unsigned long long)1 << 40, &u) != 0)
             return sr_usage_error(err, errlen, "%.*s: bad value '%.*s'", kw, k,
@@ -387,10 +404,13 @@ sr_card_request_decode(sr_card_request *r, const char *b, size_t len, char *err,
     int rc = sr_card_kv_walk(b, len, req_key, &x, err, errlen);
     if (rc != SR_OK)
         return rc;
+    if (x.seen[7]) /* the client could not use the card */
+        return sr_usage_error(err, errlen,
+                              "the client refused the model card: %s", x.error);
     /* request, batch, reveal, and one shape: (timesteps, input_dim) or
      * (height, width) */
     const int img = x.seen[5] || x.seen[6];
-    for (size_t i = 0; i < NREQ; i++) {
+    for (size_t i = 0; i < 7; i++) {
         const int need = i == 0 || i == 1 || i == 4 || (img ? i >= 5 : i < 4);
         if (need && !x.seen[i])
             return sr_usage_error(err, errlen, "%s: missing from the request",

@@ -48,8 +48,8 @@
  * input size (the server's memory budget) and an image the network can
  * take ("height: model card at most 240, client input 300 (...)").
  *
- * How they travel (jobs/infer_session.c): the hello's job blob (SR_JOB_MODEL) is
- * the constant SR_CARD_HELLO, which both parties send identically (the
+ * How they travel (jobs/infer_session.c): the hello's job blob (SR_JOB_MODEL)
+ * is the constant SR_CARD_HELLO, which both parties send identically (the
  * engine compares model job blobs byte for byte and its reply has no room
  * for a card); right after the lanes are up, lane 0 of rank 0 carries the
  * card (server -> client) and then the request (client -> server), each
@@ -120,13 +120,21 @@ SR_NODISCARD int sr_card_decode(sr_card *c, const char *b, size_t len,
                                 char *err, size_t errlen);
 
 size_t sr_card_request_encode(char *out, size_t cap, const sr_card_request *r);
+
+/*
+ * The request of a client that cannot use the card: "request=...\n
+ * error=WHY\n" (WHY on one line, at most 199 bytes).  The server's
+ * sr_card_request_decode of it returns SR_EUSAGE with "the client refused
+ * the model card: WHY", so the server logs one line and keeps serving.
+ */
+size_t sr_card_refusal_encode(char *out, size_t cap, const char *why);
 SR_NODISCARD int sr_card_request_decode(sr_card_request *r, const char *b,
                                         size_t len, char *err, size_t errlen);
 
 /*
  * The request against the card: input shape (timesteps, then input_dim;
- * heads: height, then width) and batch >= 1.  SR_OK or SR_EUSAGE with "FIELD: model card V, client
- * input W" in err.
+ * heads: height, then width) and batch >= 1.  SR_OK or SR_EUSAGE with "FIELD:
+ * model card V, client input W" in err.
  */
 SR_NODISCARD int sr_card_check(const sr_card *c, const sr_card_request *r,
                                char *err, size_t errlen);

@@ -115,16 +115,20 @@ exchange_card(sr_infer_party *p, sr_lane *L0, int lanes_ok)
              * FastGRNN form; this client then gives up below) */
             sr_card *c = calloc(1, sizeof *c);
             sr_card_request rq;
+            char why[300] = "", req[512];
+            size_t n;
             if (c != NULL && x->rc == SR_OK &&
-                sr_card_decode(c, x->text, x->len, NULL, 0) != SR_OK) {
-                /* refused below, by every rank's own decode */
+                sr_card_decode(c, x->text, x->len, why, sizeof why) != SR_OK) {
+                /* tell the server why (it logs one line); every rank
+                 * refuses below by its own decode */
+                n = sr_card_refusal_encode(req, sizeof req, why);
+            } else {
+                sr_card_request_for(&rq, c != NULL ? c : &p->card,
+                                    (size_t)p->x->ndim, p->x->shape,
+                                    (sr_reveal)p->o->reveal);
+                n = sr_card_request_encode(req, sizeof req, &rq);
             }
-            sr_card_request_for(&rq, c != NULL ? c : &p->card,
-                                (size_t)p->x->ndim, p->x->shape,
-                                (sr_reveal)p->o->reveal);
             free(c);
-            char req[512];
-            size_t n = sr_card_request_encode(req, sizeof req, &rq);
             send_text(L0, req, n); /* C -> S: the request */
             if (x->rc == SR_OK)
                 x->rc = sr_chan_error(&L0->chan);

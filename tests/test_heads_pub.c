@@ -366,3 +366,18 @@ Test(heads_pub, card_decoder_survives_mutants)
     cr_assert(refused > 200, "only %zu of 400 mutants refused", refused);
     cr_log_info("mutants: %zu decoded, %zu refused", ok, refused);
 }
+
+/* A client that cannot use the card says why in its request: the server
+ * refuses that client with the reason, on one line. */
+Test(heads_pub, refusal_request)
+{
+    char t[512], err[400] = "";
+    const size_t n =
+        sr_card_refusal_encode(t, sizeof t, "fmt.rnn.z: bad format\n'x'");
+    cr_assert_str_eq(t, "request=sirnn-request/1\nerror=fmt.rnn.z: bad format "
+                        "'x'\n");
+    sr_card_request r;
+    cr_assert_eq(sr_card_request_decode(&r, t, n, err, sizeof err), SR_EUSAGE);
+    cr_assert_str_eq(err, "the client refused the model card: fmt.rnn.z: bad "
+                          "format 'x'");
+}
