@@ -170,13 +170,5 @@ sr_heads_fixed_point_json(const sr_heads_fmt *f)
     sr_heads_fmt c = *f;
     sr_fp_entry e[MAX_ENTRIES];
     const size_t n = entries(e, &c);
-    json_t *o = json_object(), *w = json_object(), *t = json_object();
-    json_object_set_new(o, "version", json_integer(1));
-    json_object_set_new(o, "input", sr_fx_json(c.in));
-    for (size_t i = 0; i < n; i++)
-        json_object_set_new(strcmp(e[i].sec, "weights") == 0 ? w : t, e[i].key,
-                            sr_fx_json(*e[i].fx));
-    json_object_set_new(o, "weights", w);
-    json_object_set_new(o, "tensors", t);
-    return o;
+    return sr_fixed_point_write(c.in, e, n);
 }

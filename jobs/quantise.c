@@ -412,20 +412,28 @@ sr_fx_json(sr_fx f)
 
 /* see quantise.h */
 json_t *
+sr_fixed_point_write(sr_fx input, const sr_fp_entry *e, size_t n)
+{
+    json_t *o = json_object(), *w = json_object(), *t = json_object();
+    json_object_set_new(o, "version", json_integer(1));
+    json_object_set_new(o, "input", sr_fx_json(input));
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(strcmp(e[i].sec, "weights") == 0 ? w : t, e[i].key,
+                            sr_fx_json(*e[i].fx));
+    json_object_set_new(o, "weights", w);
+    json_object_set_new(o, "tensors", t);
+    return o;
+}
+
+/* see quantise.h */
+json_t *
 sr_fixed_point_json(const sr_fastgrnn_fmt *f, const sr_model *m,
                     const sr_quantise_info *info)
 {
     sr_fastgrnn_fmt c = *f;
     sr_fp_entry e[16];
     const size_t n = fp_entries(e, &c, m->rW, m->rU);
-    json_t *o = json_object(), *w = json_object(), *t = json_object();
-    json_object_set_new(o, "version", json_integer(1));
-    json_object_set_new(o, "input", sr_fx_json(c.x));
-    for (size_t i = 0; i < n; i++)
-        json_object_set_new(strcmp(e[i].sec, "weights") == 0 ? w : t, e[i].key,
-                            sr_fx_json(*e[i].fx));
-    json_object_set_new(o, "weights", w);
-    json_object_set_new(o, "tensors", t);
+    json_t *o = sr_fixed_point_write(c.x, e, n);
     if (info != NULL) {
         json_t *cal = json_object();
         json_object_set_new(cal, "samples",

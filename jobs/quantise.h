@@ -106,6 +106,10 @@ typedef struct sr_fp_entry {
     sr_fx *fx;
 } sr_fp_entry;
 
+/* The shared structure written: version 1, input, the entries' sections
+ * (new reference; the inverse of sr_fixed_point_read). */
+json_t *sr_fixed_point_write(sr_fx input, const sr_fp_entry *e, size_t n);
+
 /*
  * The structure every "fixed_point" object shares (strict): an object
  * with version 1, input, weights and tensors (and calibration when

@@ -217,34 +217,8 @@ sr_heads_secure_infer(sr_lane *L, const sr_heads_sec *S, int64_t *loc,
                       int64_t *conf, const int64_t *img, const sr_heads_fx *q,
                       sr_heads_sec_stats *stats)
 {
-    const sr_heads_fx *pb = S->pub;
-    const size_t npx = pb->cfg.height * pb->cfg.width;
-    const size_t nl = pb->dims.priors * 4,
-                 nc = pb->dims.priors * pb->cfg.classes;
-    uint64_t *xs = sr_scratch_u64(L, npx);
-    uint64_t *ys = sr_scratch_u64(L, nl + nc);
-    int rc = SR_OK;
-    if (xs == NULL || ys == NULL) {
-        rc = SR_ENOMEM;
-        goto out;
-    }
-    /* the client's image as shares: its patterns, the server's zeros */
-    for (size_t i = 0; i < npx; i++)
-        xs[i] = img != NULL ? (uint64_t)img[i] & sr_mask(pb->f.in.bw) : 0;
-    rc = sr_heads_secure_run(L, S, ys, ys + nl, xs, q, stats);
-    /* flow: server -> client, the server's shares of loc and conf */
-    if (rc == SR_OK)
-        rc = sr_share_reveal(L, nl + nc, ys, ys, pb->f.out.bw, SR_CLIENT);
-    if (rc == SR_OK && !sr_lane_is_server(L)) {
-        for (size_t i = 0; i < nl; i++)
-            loc[i] = sr_fxp_sext(ys[i], pb->f.out.bw);
-        for (size_t i = 0; i < nc; i++)
-            conf[i] = sr_fxp_sext(ys[nl + i], pb->f.out.bw);
-    }
-out:
-    sr_scratch_release(L, ys);
-    sr_scratch_release(L, xs);
-    return rc;
+    const sr_lanes ls = {L, 1};
+    return sr_heads_secure_infer_lanes(&ls, NULL, S, loc, conf, img, q, stats);
 }
 
 /* ---- several lanes and ranks ------------------------------------------ */
@@ -377,9 +351,9 @@ conv_fn(sr_lane *L, size_t u0, size_t nu, void *arg, sr_heads_sec_stats *st)
     const sr_conv2d_fmt f = {pc->fin.bw, pc->fw.bw, pc->shift, pc->fout.bw};
     uint64_t *y = j->y + u0 * co;
     mark m = mark_now(L);
-    int rc = sr_conv2d_secure(L, nu, y, j->x, j->kc ? j->kc->w : NULL,
-                              j->kc ? j->kc->b : NULL, &pc->sh, j->H, j->W, u0,
-                              f);
+    int rc =
+        sr_conv2d_secure(L, nu, y, j->x, j->kc ? j->kc->w : NULL,
+                         j->kc ? j->kc->b : NULL, &pc->sh, j->H, j->W, u0, f);
     mark_add(L, st, SR_HS_CONV, &m);
     if (rc == SR_OK && pc->relu6) {
         m = mark_now(L);
@@ -422,8 +396,7 @@ conv_stage(par_ctx *pc, int rc, conv_job *j, size_t *H, size_t *W)
     j->H = *H;
     j->W = *W;
     rc = stage_run(pc, rc, Ho * Wo, conv_fn, j, j->mo ? j->mo : j->y,
-                   j->mo ? j->K : sh->cout,
-                   j->mo ? SR_HS_MAXOUT : SR_HS_CONV);
+                   j->mo ? j->K : sh->cout, j->mo ? SR_HS_MAXOUT : SR_HS_CONV);
     *H = Ho;
     *W = Wo;
     return rc;
@@ -442,9 +415,9 @@ rnn_fn(sr_lane *L, size_t u0, size_t nu, void *arg, sr_heads_sec_stats *st)
 {
     const rnn_job *j = arg;
     mark m = mark_now(L);
-    const int rc = sr_rnnpool_secure_map_range(L, &j->S->rnn, nu,
-                                               j->y + u0 * j->F, j->x, j->H,
-                                               j->W, j->stride, u0, j->q);
+    const int rc =
+        sr_rnnpool_secure_map_range(L, &j->S->rnn, nu, j->y + u0 * j->F, j->x,
+                                    j->H, j->W, j->stride, u0, j->q);
     mark_add(L, st, SR_HS_RNNPOOL, &m);
     return rc;
 }
@@ -480,15 +453,21 @@ run_net(par_ctx *pc, const sr_heads_sec *S, uint64_t *buf, uint64_t *loc,
     size_t H = cfg->height, W = cfg->width;
     int rc = SR_OK;
 
-    conv_job cj = {.pc = &pb->conv0, .kc = q ? &q->conv0 : NULL, .y = t,
-                   .x = img};
+    conv_job cj = {
+        .pc = &pb->conv0, .kc = q ? &q->conv0 : NULL, .y = t, .x = img};
     rc = conv_stage(pc, rc, &cj, &H, &W);
     const size_t R = pb->rnn.rows, F = 4 * cfg->hid2;
-    rnn_job rj = {.S = S, .q = q ? &q->rnn : NULL, .y = e, .x = t, .H = H,
-                  .W = W, .stride = cfg->pstride, .F = F};
+    rnn_job rj = {.S = S,
+                  .q = q ? &q->rnn : NULL,
+                  .y = e,
+                  .x = t,
+                  .H = H,
+                  .W = W,
+                  .stride = cfg->pstride,
+                  .F = F};
     SR_REQUIRE(H >= R && W >= R);
-    rc = stage_run(pc, rc, ((H - R) / cfg->pstride + 1) *
-                               ((W - R) / cfg->pstride + 1),
+    rc = stage_run(pc, rc,
+                   ((H - R) / cfg->pstride + 1) * ((W - R) / cfg->pstride + 1),
                    rnn_fn, &rj, e, F, SR_HS_RNNPOOL);
     /* replicate pad: copies of shares */
     for (size_t y = 0; y < d->h1 && rc == SR_OK; y++)
@@ -509,24 +488,29 @@ run_net(par_ctx *pc, const sr_heads_sec *S, uint64_t *buf, uint64_t *loc,
             const uint64_t *in = x;
             if (pb->has_expand[nb]) {
                 cj = (conv_job){.pc = &pb->expand[nb],
-                                .kc = q ? &q->expand[nb] : NULL, .y = e,
+                                .kc = q ? &q->expand[nb] : NULL,
+                                .y = e,
                                 .x = x};
                 rc = conv_stage(pc, rc, &cj, &h, &w);
                 in = e;
             }
-            cj = (conv_job){.pc = &pb->dw[nb], .kc = q ? &q->dw[nb] : NULL,
-                            .y = t, .x = in};
+            cj = (conv_job){.pc = &pb->dw[nb],
+                            .kc = q ? &q->dw[nb] : NULL,
+                            .y = t,
+                            .x = in};
             rc = conv_stage(pc, rc, &cj, &h, &w);
             cj = (conv_job){.pc = &pb->project[nb],
-                            .kc = q ? &q->project[nb] : NULL, .y = u, .x = t};
+                            .kc = q ? &q->project[nb] : NULL,
+                            .y = u,
+                            .x = t};
             if (pb->residual[nb]) {
                 cj.res = x;
                 cj.rsh = cur.s - pb->f.act.s;
             }
             rc = conv_stage(pc, rc, &cj, &h, &w);
             if (rc == SR_OK)
-                memcpy(x, u, sizeof(uint64_t) * h * w *
-                                 pb->project[nb].sh.cout);
+                memcpy(x, u,
+                       sizeof(uint64_t) * h * w * pb->project[nb].sh.cout);
             H = h;
             W = w;
             cur = pb->f.act;
@@ -539,15 +523,22 @@ run_net(par_ctx *pc, const sr_heads_sec *S, uint64_t *buf, uint64_t *loc,
             src = u;
         }
         size_t h = H, w = W;
-        cj = (conv_job){.pc = &pb->loc[j], .kc = q ? &q->loc[j] : NULL,
-                        .y = loc + d->src_off[j] * 4, .x = src};
+        cj = (conv_job){.pc = &pb->loc[j],
+                        .kc = q ? &q->loc[j] : NULL,
+                        .y = loc + d->src_off[j] * 4,
+                        .x = src};
         rc = conv_stage(pc, rc, &cj, &h, &w);
         h = H;
         w = W;
         const size_t K = cfg->classes, Kc = sr_heads_conf_channels(cfg, j);
-        cj = (conv_job){.pc = &pb->conf[j], .kc = q ? &q->conf[j] : NULL,
-                        .y = t, .x = src, .mo = conf + d->src_off[j] * K,
-                        .K = K, .m = Kc - K + 1, .mbw = pb->f.out.bw};
+        cj = (conv_job){.pc = &pb->conf[j],
+                        .kc = q ? &q->conf[j] : NULL,
+                        .y = t,
+                        .x = src,
+                        .mo = conf + d->src_off[j] * K,
+                        .K = K,
+                        .m = Kc - K + 1,
+                        .mbw = pb->f.out.bw};
         rc = conv_stage(pc, rc, &cj, &h, &w);
     }
     return rc;

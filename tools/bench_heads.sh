@@ -38,10 +38,7 @@ OUTCSV=${HEADS_OUT:-$ROOT/docs/data/heads.csv}
 PORT=${HEADS_PORT:-7600}
 . "$HERE/bench_lib.sh"
 bench_start bench_heads
-if [ "$OUTCSV" != - ]; then
-    mkdir -p "$(dirname "$OUTCSV")"
-    [ -s "$OUTCSV" ] || echo "date,size,ranks,threads,conns,seconds,cpu_seconds,bytes_total,rounds,setup_bytes,rss_server_mb,rss_client_mb,heads,csv_equal_plain,load_avg,layers" >"$OUTCSV"
-fi
+bench_csv "$OUTCSV" "date,size,ranks,threads,conns,seconds,cpu_seconds,bytes_total,rounds,setup_bytes,rss_server_mb,rss_client_mb,heads,csv_equal_plain,load_avg,layers"
 : >"$TMP/rows"
 : >"$TMP/layers"
 for S in $SIZES; do

@@ -38,10 +38,7 @@ PORT=${KWS_PORT:-7400}
 . "$HERE/bench_lib.sh"
 bench_start bench_kws
 
-if [ "$OUTCSV" != - ]; then
-    mkdir -p "$(dirname "$OUTCSV")"
-    [ -s "$OUTCSV" ] || echo "date,model,batch,ranks,threads,conns,seconds,wall_seconds,cpu_seconds,cpu_server,cpu_client,bytes_total,bytes_per_inference,rounds,setup_bytes,labels_equal_plain,load_avg" >"$OUTCSV"
-fi
+bench_csv "$OUTCSV" "date,model,batch,ranks,threads,conns,seconds,wall_seconds,cpu_seconds,cpu_server,cpu_client,bytes_total,bytes_per_inference,rounds,setup_bytes,labels_equal_plain,load_avg"
 echo "| command | B | R | seconds (per inference) | wall s | CPU s | bytes per inference | rounds | = plain |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for B in $BATCHES; do

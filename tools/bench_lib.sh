@@ -29,3 +29,11 @@ bench_start() {
     SPID=
     trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$TMP"' EXIT
 }
+
+# bench_csv FILE HEADER: creates FILE with its header row unless it has
+# one ("-" = no CSV).
+bench_csv() {
+    [ "$1" != - ] || return 0
+    mkdir -p "$(dirname "$1")"
+    [ -s "$1" ] || echo "$2" >"$1"
+}
