@@ -29,7 +29,7 @@
  * Bob chooses j = x_B and splits the (w1 + w2)-bit message.
  * Traffic: KK(n, m, w1 + w2) of protocols/lut.h, i.e. 2 lambda +
  * 2^m (w1 + w2) bits per instance: two sr_lut calls cost 2 lambda more.
- * Rounds: 2 per chunk.  y1 or y2 may alias x (not each other).
+ * Rounds: 2 (one OT call for any n).  y1 or y2 may alias x (not each other).
  */
 SR_NODISCARD int sr_lut2(sr_lane *L, size_t n, uint64_t *y1, uint64_t *y2,
                          const uint64_t *x, unsigned m, const uint64_t *T1,

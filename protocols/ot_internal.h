@@ -21,6 +21,7 @@
 
 #include "engine/lane.h"
 #include "protocols/ot.h"
+#include "protocols/ot_stream.h"
 
 /* ---- AES-128 with AES-NI (ot_aes.c) ---- */
 
@@ -66,6 +67,21 @@ void sr_ot_tmmo_tw(const sr_ot_aes *pi, __m128i *out, const __m128i *x,
 void sr_ot_kk_rows(const sr_ot_aes *pi, uint64_t *v, const __m128i *f,
                    size_t nrows, const __m128i *mask, size_t N, uint64_t tw0,
                    uint64_t mk, const uint64_t *msg);
+
+/*
+ * The KK sender's reply to one extension chunk: r rows of the call
+ * starting at row i0 (tweaks row0 ..), folded q rows f, messages from
+ * msg (row i0's first entry; NULL: from rows(ctx, ...)), packed at out.
+ * It goes sr_ot_kk_block_rows(m) rows at a time so that the messages
+ * and keys of a block stay in cache and the work buffer buf (2 x
+ * sr_ot_kk_buf_values(m, r) values) is small and the same for any n.
+ */
+size_t sr_ot_kk_block_rows(unsigned m);
+size_t sr_ot_kk_buf_values(unsigned m, size_t n);
+void sr_ot_kk_reply(const struct sr_otpack *ot, const __m128i *f, size_t i0,
+                    size_t r, uint64_t row0, unsigned m, unsigned l,
+                    const uint64_t *msg, sr_kkot_rows_fn rows, void *ctx,
+                    uint64_t *buf, uint8_t *out);
 
 /* 1 when the CPU has VAES and AVX-512 (the wide AES kernels run). */
 int sr_ot_have_vaes(void);

@@ -10,7 +10,50 @@
  */
 #include "protocols/ot_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* Messages and keys of about 16384 entries (128 KiB each) per block. */
+#define KK_BLOCK_VALUES 16384
+
+/* see ot_internal.h */
+size_t
+sr_ot_kk_block_rows(unsigned m)
+{
+    /* a multiple of 64 rows, so that every block packs to whole words */
+    size_t b = (size_t)KK_BLOCK_VALUES >> m;
+    return b < 64 ? 64 : b > SR_OT_CHUNK ? SR_OT_CHUNK : b;
+}
+
+/* see ot_internal.h */
+size_t
+sr_ot_kk_buf_values(unsigned m, size_t n)
+{
+    size_t b = sr_ot_kk_block_rows(m);
+    return (n < b ? (n ? n : 1) : b) << m;
+}
+
+/* see ot_internal.h */
+void
+sr_ot_kk_reply(const struct sr_otpack *ot, const __m128i *f, size_t i0,
+               size_t r, uint64_t row0, unsigned m, unsigned l,
+               const uint64_t *msg, sr_kkot_rows_fn rows, void *ctx,
+               uint64_t *buf, uint8_t *out)
+{
+    const size_t N = (size_t)1 << m, B = sr_ot_kk_block_rows(m);
+    const size_t cap = sr_ot_kk_buf_values(m, r);
+    uint64_t *v = buf, *mb = buf + cap;
+    for (size_t s = 0; s < r; s += B) {
+        size_t b = r - s < B ? r - s : B;
+        const uint64_t *src = msg != NULL ? msg + s * N : mb;
+        if (msg == NULL)
+            rows(ctx, i0 + s, b, mb);
+        sr_ot_kk_rows(&ot->pi, v, f + s, b, ot->kkmask, N, row0 + s,
+                      sr_mask(l), src);
+        /* s is a multiple of 64 rows: block s starts on a whole byte */
+        sr_ot_pack(out + s * N * l / 8, v, b * N, l);
+    }
+}
 
 static int
 kk_sender(sr_lane *L, size_t n, const uint64_t *msg, unsigned m, unsigned l)
@@ -19,12 +62,16 @@ kk_sender(sr_lane *L, size_t n, const uint64_t *msg, unsigned m, unsigned l)
     if (rc != SR_OK)
         return rc;
     sr_ot_ext *x = &L->ot->snd[1];
-    const uint64_t mk = sr_mask(l);
     const size_t N = (size_t)1 << m, nch = sr_ceil_div(n, SR_OT_CHUNK);
     sr_ot_work w;
-    if ((rc = sr_ot_work_alloc(&w, n, 2, N, sr_packed_bytes(n * N, l))) !=
+    if ((rc = sr_ot_work_alloc(&w, n, 2, 0, sr_packed_bytes(n * N, l))) !=
         SR_OK)
         return rc;
+    uint64_t *buf = malloc(2 * sr_ot_kk_buf_values(m, n) * sizeof *buf);
+    if (buf == NULL) {
+        sr_ot_work_free(&w);
+        return SR_ENOMEM;
+    }
     for (size_t k = 0; k < nch; k++) {
         size_t i0 = k * SR_OT_CHUNK, r = n - i0;
         uint64_t row0;
@@ -36,14 +83,14 @@ kk_sender(sr_lane *L, size_t n, const uint64_t *msg, unsigned m, unsigned l)
          * so fold(q_i) ^ kkmask[j]. */
         for (size_t i = 0; i < r; i++)
             w.x[i] = sr_ot_fold(w.r[2 * i], w.r[2 * i + 1]);
-        sr_ot_kk_rows(&L->ot->pi, w.v, w.x, r, L->ot->kkmask, N, row0, mk,
-                      msg + i0 * N);
-        sr_ot_pack(w.pk + sr_ot_chunk_off(k, N, l), w.v, r * N, l);
+        sr_ot_kk_reply(L->ot, w.x, i0, r, row0, m, l, msg + i0 * N, NULL,
+                       NULL, buf, w.pk + sr_ot_chunk_off(k, N, l));
     }
     /* S -> R: n x 2^m x l bits, one message per chunk, after all of u */
     for (size_t k = 0; k < nch; k++)
         sr_chan_send(&L->chan, w.pk + sr_ot_chunk_off(k, N, l),
                      sr_ot_chunk_bytes(n, k, N, l));
+    free(buf);
     sr_ot_work_free(&w);
     return sr_chan_error(&L->chan);
 }

@@ -226,7 +226,7 @@ sr_ot_work_alloc(sr_ot_work *w, size_t n, unsigned wb, size_t per_row,
     w->c = sr_ot_alloc64(rb);
     w->h = sr_ot_alloc64(hb);
     w->x = sr_ot_alloc64(hb);
-    w->v = malloc(rows * per_row * sizeof(uint64_t));
+    w->v = malloc((rows * per_row + 1) * sizeof(uint64_t)); /* 0: unused */
     /* get_bits reads 9 bytes: 16 of slack.  A large reply buffer is
      * mapped pre-faulted: filling it 4 KiB fault by fault costs about as
      * much as computing it. */

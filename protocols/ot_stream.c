@@ -23,18 +23,15 @@ sr_kkot_send_cb(sr_lane *L, size_t n, sr_kkot_rows_fn rows, void *ctx,
     if (rc != SR_OK)
         return rc;
     sr_ot_ext *x = &L->ot->snd[1];
-    const uint64_t mk = sr_mask(l);
     const size_t N = (size_t)1 << m, nch = sr_ceil_div(n, SR_OT_CHUNK);
-    const size_t cr = n < SR_OT_CHUNK ? n : SR_OT_CHUNK;
-    uint64_t *msg = malloc(cr * N * sizeof *msg);
     sr_ot_work w;
-    if (msg == NULL) {
-        return SR_ENOMEM;
-    }
-    if ((rc = sr_ot_work_alloc(&w, n, 2, N, sr_packed_bytes(n * N, l))) !=
-        SR_OK) {
-        free(msg);
+    if ((rc = sr_ot_work_alloc(&w, n, 2, 0, sr_packed_bytes(n * N, l))) !=
+        SR_OK)
         return rc;
+    uint64_t *buf = malloc(2 * sr_ot_kk_buf_values(m, n) * sizeof *buf);
+    if (buf == NULL) {
+        sr_ot_work_free(&w);
+        return SR_ENOMEM;
     }
     for (size_t k = 0; k < nch; k++) {
         size_t i0 = k * SR_OT_CHUNK, r = n - i0;
@@ -43,19 +40,17 @@ sr_kkot_send_cb(sr_lane *L, size_t n, sr_kkot_rows_fn rows, void *ctx,
             r = SR_OT_CHUNK;
         /* R -> S: r x 256 bits (u), inside the extension */
         sr_ot_ext_send(L, x, r, w.r, &row0);
-        rows(ctx, i0, r, msg);
         for (size_t i = 0; i < r; i++)
             w.x[i] = sr_ot_fold(w.r[2 * i], w.r[2 * i + 1]);
-        sr_ot_kk_rows(&L->ot->pi, w.v, w.x, r, L->ot->kkmask, N, row0, mk,
-                      msg);
-        sr_ot_pack(w.pk + sr_ot_chunk_off(k, N, l), w.v, r * N, l);
+        sr_ot_kk_reply(L->ot, w.x, i0, r, row0, m, l, NULL, rows, ctx, buf,
+                       w.pk + sr_ot_chunk_off(k, N, l));
     }
     /* S -> R: n x 2^m x l bits, one message per chunk, after all of u */
     for (size_t k = 0; k < nch; k++)
         sr_chan_send(&L->chan, w.pk + sr_ot_chunk_off(k, N, l),
                      sr_ot_chunk_bytes(n, k, N, l));
     sr_ot_work_free(&w);
-    free(msg);
+    free(buf);
     return sr_chan_error(&L->chan);
 }
 
@@ -84,7 +79,7 @@ sr_kkot_send_multi(sr_lane *L, unsigned nb, const sr_kkot_batch *b)
     unsigned ready = 0;
     for (; ready < nb && rc == SR_OK; ready++) {
         const size_t n = b[ready].n, N = (size_t)1 << b[ready].m;
-        rc = sr_ot_work_alloc(&w[ready], n ? n : 1, 2, N,
+        rc = sr_ot_work_alloc(&w[ready], n ? n : 1, 2, 0,
                               sr_packed_bytes(n * N, b[ready].l));
         if (rc != SR_OK)
             break;
@@ -92,11 +87,10 @@ sr_kkot_send_multi(sr_lane *L, unsigned nb, const sr_kkot_batch *b)
     if (rc == SR_OK) {
         size_t big = 0;
         for (unsigned q = 0; q < nb; q++) {
-            size_t cr = b[q].n < SR_OT_CHUNK ? b[q].n : SR_OT_CHUNK;
-            size_t e = cr << b[q].m;
+            size_t e = sr_ot_kk_buf_values(b[q].m, b[q].n);
             big = e > big ? e : big;
         }
-        msg = malloc(big * sizeof *msg);
+        msg = malloc(2 * big * sizeof *msg);
         if (msg == NULL)
             rc = SR_ENOMEM;
     }
@@ -111,12 +105,11 @@ sr_kkot_send_multi(sr_lane *L, unsigned nb, const sr_kkot_batch *b)
                 r = SR_OT_CHUNK;
             /* R -> S: r x 256 bits (u) of batch q, inside the extension */
             sr_ot_ext_send(L, x, r, w[q].r, &row0);
-            b[q].rows(b[q].ctx, i0, r, msg);
             for (size_t i = 0; i < r; i++)
                 w[q].x[i] = sr_ot_fold(w[q].r[2 * i], w[q].r[2 * i + 1]);
-            sr_ot_kk_rows(&L->ot->pi, w[q].v, w[q].x, r, L->ot->kkmask, N,
-                          row0, sr_mask(l), msg);
-            sr_ot_pack(w[q].pk + sr_ot_chunk_off(k, N, l), w[q].v, r * N, l);
+            sr_ot_kk_reply(L->ot, w[q].x, i0, r, row0, b[q].m, l, NULL,
+                           b[q].rows, b[q].ctx, msg,
+                           w[q].pk + sr_ot_chunk_off(k, N, l));
         }
     }
     /* S -> R: every batch's n x 2^m x l bits, one message per chunk,

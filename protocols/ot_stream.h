@@ -22,7 +22,8 @@ typedef void (*sr_kkot_rows_fn)(void *ctx, size_t i0, size_t r,
 /*
  * sr_kkot_send with the messages from rows(ctx, ...): the same wire
  * traffic, rounds and matching receiver (sr_kkot_recv) as sr_kkot_send.
- * Extra memory: one chunk of 4096 x 2^m entries plus the packed replies.
+ * Extra memory: two blocks of about 16384 entries (messages and keys,
+ * made and packed a block at a time) plus the packed replies.
  */
 SR_NODISCARD int sr_kkot_send_cb(sr_lane *L, size_t n, sr_kkot_rows_fn rows,
                                  void *ctx, unsigned m, unsigned l);

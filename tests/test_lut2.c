@@ -146,6 +146,8 @@ ParameterizedTestParameters(lut2, two_fields)
         {7, 20, 19, 300, 3, 1},  {4, 32, 32, 333, 1, 0},
         {6, 63, 1, 4096 + 5, 2, 0}, {3, 1, 63, 257, 1, 1},
         {2, 9, 9, 0, 1, 0},
+        /* one OT call over several extension chunks and 64-row blocks */
+        {8, 13, 14, 20000 + 3, 1, 0},
     };
     return cr_make_param_array(struct p, ps, sizeof ps / sizeof ps[0]);
 }
