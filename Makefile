@@ -73,6 +73,14 @@ demo: deps
 bench: all
 	bash jobs/bench.sh
 
+# make bench-all [WAN=] [SCI_DIR=...]: every table, figure and plot of
+# docs/benchmarks.md in one command (jobs/bench_all.sh: bench.sh all,
+# summary and models, then tools/netem/all.sh with WAN=full unless WAN= is
+# given, then the reference code when SCI_DIR is set); ~55 min, root.
+.PHONY: bench-all
+bench-all: all
+	BUILD=$(BUILD) WAN=$(if $(filter undefined,$(origin WAN)),full,$(WAN)) SCI_DIR=$(SCI_DIR) bash jobs/bench_all.sh
+
 # make bench-scale [WAN=full]: scaling study over emulated LAN/WAN links
 # (network namespaces, tbf, tools/netem/delayproxy; needs root): every table
 # and plot of docs/benchmarks.md's scaling sections into docs/data/scale-*

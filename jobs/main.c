@@ -2,8 +2,11 @@
  * jobs/main.c -- the `sirnn` command (DESIGN.md s5): dispatch on the
  * subcommand.  Exit codes: 0 ok, 1 runtime failure, 2 usage or bad input.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -83,9 +86,35 @@ malloc_tune(void)
 #endif
 }
 
+/*
+ * A lane's thread waits on the network, and a lane done before the others
+ * should sleep, not spin: libgomp's default spins up to ~300k pauses at
+ * every barrier when a process has no more threads than cores, which
+ * cost 2 ranks x 2 threads 13 % more CPU per instance than 1 lane on
+ * `bench sigmoid --n 65536` (docs/benchmarks.md, "Targets").  libgomp
+ * reads OMP_WAIT_POLICY before main, so when the user set neither it nor
+ * GOMP_SPINCOUNT, run again with OMP_WAIT_POLICY=passive: same pid, argv
+ * and otherwise the same environment.  If that fails, carry on as is.
+ */
+static void
+omp_passive(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") != NULL || getenv("GOMP_SPINCOUNT") != NULL)
+        return;
+    char self[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (k <= 0 || (size_t)k >= sizeof self - 1)
+        return;
+    self[k] = '\0';
+    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0)
+        return;
+    (void)execv(self, argv);
+}
+
 int
 main(int argc, char **argv)
 {
+    omp_passive(argv);
     malloc_tune();
     if (argc < 2) {
         usage(stderr);
