@@ -149,6 +149,31 @@ io_errcode(long r)
 }
 
 /*
+ * Before blocking on connection j with want bytes still to come: wake when
+ * min(want, SR_CHAN_LOWAT_MAX) of them are there.  Data that trickles in
+ * (a shaped link, several lanes sharing one) otherwise wakes the lane for
+ * every few packets.  Safe: the peer sends the whole message without
+ * waiting for this side, and the kernel grows the receive buffer to twice
+ * the mark.  Plain sockets only (under TLS the bytes on the wire are not
+ * the message's); a socket that refuses the option is left as it is.
+ */
+static void
+set_lowat(sr_chan *c, unsigned j, size_t want)
+{
+    if (c->io != NULL || c->lowat[j] < 0)
+        return;
+    int v = (int)(want < SR_CHAN_LOWAT_MAX ? want : SR_CHAN_LOWAT_MAX);
+    if (v < 1)
+        v = 1;
+    if (v == c->lowat[j] || (v == 1 && c->lowat[j] == 0))
+        return;
+    if (setsockopt(c->fd[j], SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) == 0)
+        c->lowat[j] = v;
+    else
+        c->lowat[j] = -1;
+}
+
+/*
  * Move both plans to completion (either may be NULL).  Returns SR_OK or the
  * error; does not touch c->err.
  */
@@ -206,6 +231,8 @@ xfer(sr_chan *c, plan *s, plan *r)
         for (unsigned j = 0; j < c->nconn; j++) {
             if (want[j] == 0)
                 continue;
+            if ((want[j] & POLLIN) && r != NULL)
+                set_lowat(c, j, r->total[j] - r->done[j]);
             pfd[np].fd = c->fd[j];
             pfd[np].events = want[j];
             pfd[np].revents = 0;

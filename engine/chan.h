@@ -41,6 +41,9 @@
 #define SR_CHAN_FRAME ((size_t)1 << 14)          /* 16 KiB stripe frame */
 #define SR_CHAN_STRIPE_MIN ((size_t)1 << 15)     /* stripe from 32 KiB up */
 #define SR_CHAN_WBUF ((size_t)1 << 16)           /* small-send buffer */
+/* A receiver about to block wakes once min(rest of the message on that
+ * connection, this) bytes are there, not at every packet (SO_RCVLOWAT). */
+#define SR_CHAN_LOWAT_MAX ((size_t)1 << 18)
 
 /* Counters of one channel (or a difference of two snapshots). */
 typedef struct sr_chan_stats {
@@ -76,6 +79,8 @@ typedef struct sr_chan {
     size_t wlen;
     sr_chan_stats st;
     const sr_chan_io *io;   /* NULL: plain read/write */
+    int lowat[SR_CHAN_MAX_CONNS]; /* SO_RCVLOWAT set on fd[j]; 0: default,
+                                     -1: not settable (left alone) */
 } sr_chan;
 
 /*

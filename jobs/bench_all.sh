@@ -36,11 +36,12 @@ part() {   # part NAME OUTFILE|- COMMAND...: run, time, keep its markdown
     echo "bench-all: $name: $* ($(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1 /proc/loadavg))" >&2
     if [ "$out" = - ]; then
         "$@"
+        rc=$?
     else
-        "$@" | tee "$out.tmp" && mv "$out.tmp" "$out"
+        "$@" | tee "$out.tmp"
+        rc=${PIPESTATUS[0]}
+        if [ "$rc" -eq 0 ]; then mv "$out.tmp" "$out"; else rm -f "$out.tmp"; fi
     fi
-    rc=${PIPESTATUS[0]}
-    [ "$out" = - ] || rm -f "$out.tmp"
     echo "bench-all: $name: $(( $(date +%s) - t0 )) s, exit $rc" >&2
     [ "$rc" -eq 0 ] || failed=1
 }

@@ -1,5 +1,5 @@
 /*
- * jobs/npy.c -- strict .npy reader and writer (see npy.h).
+ * jobs/npy.c -- strict .npy reader (see npy.h; the writer is npy_save.c).
  *
  * The header of a .npy file is the text of a Python dict literal.  We parse
  * exactly the subset NumPy writes ({'descr': '<f4', 'fortran_order': False,
@@ -8,6 +8,7 @@
  * a message saying what was expected and what was found.
  */
 #include "jobs/npy.h"
+#include "jobs/npy_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,12 +18,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const uint8_t npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+const uint8_t sr_npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
-/* Writes "sirnn: <name>: <what>: <detail>" and returns code. */
-static int
-npy_fail(char *err, size_t errlen, int code, const char *name, const char *what,
-         const char *fmt, ...)
+/* see npy_internal.h */
+int
+sr_npy_fail(char *err, size_t errlen, int code, const char *name,
+            const char *what, const char *fmt, ...)
 {
     if (err == NULL || errlen == 0)
         return code;
@@ -69,8 +70,9 @@ dtype_long_name(sr_npy_dtype dtype)
     return "?";
 }
 
-static size_t
-dtype_size(sr_npy_dtype dtype)
+/* see npy_internal.h */
+size_t
+sr_npy_dtype_size(sr_npy_dtype dtype)
 {
     return (dtype == SR_NPY_F4 || dtype == SR_NPY_I4) ? 4 : 8;
 }
@@ -209,12 +211,12 @@ parse_descr(hdr_cursor *c, npy_header *h, const char *name, char *err,
     char d[64];
     skip_ws(c);
     if (c->p < c->end && (*c->p == '[' || *c->p == '{'))
-        return npy_fail(err, errlen, SR_EUSAGE, name, "dtype",
-                        "structured dtypes are not supported, expected one "
-                        "of '<f4' '<f8' '<i4' '<i8'");
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "dtype",
+                           "structured dtypes are not supported, expected one "
+                           "of '<f4' '<f8' '<i4' '<i8'");
     if (!parse_str(c, d, sizeof d))
-        return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                        "'descr' is not a string");
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                           "'descr' is not a string");
     static const sr_npy_dtype all[4] = {SR_NPY_F4, SR_NPY_F8, SR_NPY_I4,
                                         SR_NPY_I8};
     for (int i = 0; i < 4; i++) {
@@ -224,15 +226,15 @@ parse_descr(hdr_cursor *c, npy_header *h, const char *name, char *err,
             return SR_OK;
         }
         if (d[0] == '>' && strcmp(d + 1, nm + 1) == 0)
-            return npy_fail(err, errlen, SR_EUSAGE, name, "dtype",
-                            "big-endian '%s' is not supported, expected "
-                            "little-endian '%s'",
-                            d, nm);
+            return sr_npy_fail(err, errlen, SR_EUSAGE, name, "dtype",
+                               "big-endian '%s' is not supported, expected "
+                               "little-endian '%s'",
+                               d, nm);
     }
-    return npy_fail(err, errlen, SR_EUSAGE, name, "dtype",
-                    "unsupported dtype '%s', expected one of '<f4' '<f8' "
-                    "'<i4' '<i8'",
-                    d);
+    return sr_npy_fail(err, errlen, SR_EUSAGE, name, "dtype",
+                       "unsupported dtype '%s', expected one of '<f4' '<f8' "
+                       "'<i4' '<i8'",
+                       d);
 }
 
 static int
@@ -240,34 +242,34 @@ parse_shape(hdr_cursor *c, npy_header *h, const char *name, char *err,
             size_t errlen)
 {
     if (!eat(c, '('))
-        return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                        "'shape' is not a tuple");
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                           "'shape' is not a tuple");
     h->ndim = 0;
     for (;;) {
         skip_ws(c);
         if (eat(c, ')'))
             break;
         if (c->p >= c->end || *c->p < '0' || *c->p > '9')
-            return npy_fail(err, errlen, SR_EUSAGE, name, "shape",
-                            "expected a non-negative integer");
+            return sr_npy_fail(err, errlen, SR_EUSAGE, name, "shape",
+                               "expected a non-negative integer");
         size_t v = 0;
         while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
             if (__builtin_mul_overflow(v, (size_t)10, &v) ||
                 __builtin_add_overflow(v, (size_t)(*c->p - '0'), &v))
-                return npy_fail(err, errlen, SR_EUSAGE, name, "shape",
-                                "dimension %u overflows size_t", h->ndim);
+                return sr_npy_fail(err, errlen, SR_EUSAGE, name, "shape",
+                                   "dimension %u overflows size_t", h->ndim);
             c->p++;
         }
         if (h->ndim == SR_NPY_MAX_DIMS)
-            return npy_fail(err, errlen, SR_EUSAGE, name, "shape",
-                            "more than %d dimensions", SR_NPY_MAX_DIMS);
+            return sr_npy_fail(err, errlen, SR_EUSAGE, name, "shape",
+                               "more than %d dimensions", SR_NPY_MAX_DIMS);
         h->shape[h->ndim++] = v;
         if (eat(c, ','))
             continue;
         if (eat(c, ')'))
             break;
-        return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                        "bad 'shape' tuple");
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                           "bad 'shape' tuple");
     }
     return SR_OK;
 }
@@ -282,20 +284,20 @@ parse_dict(const char *p, const char *end, npy_header *h, const char *name,
     char near[32];
 
     if (!eat(&c, '{'))
-        return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                        "expected a dict starting with '{'");
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                           "expected a dict starting with '{'");
     for (;;) {
         char key[32];
         if (eat(&c, '}'))
             break;
         if (!parse_str(&c, key, sizeof key)) {
             near_str(near, sizeof near, &c);
-            return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                            "expected a quoted key, found '%s'", near);
+            return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                               "expected a quoted key, found '%s'", near);
         }
         if (!eat(&c, ':'))
-            return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                            "expected ':' after '%s'", key);
+            return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                               "expected ':' after '%s'", key);
         if (strcmp(key, "descr") == 0 && !have_descr) {
             have_descr = 1;
             if ((rc = parse_descr(&c, h, name, err, errlen)) != SR_OK)
@@ -303,11 +305,12 @@ parse_dict(const char *p, const char *end, npy_header *h, const char *name,
         } else if (strcmp(key, "fortran_order") == 0 && !have_fo) {
             have_fo = 1;
             if (parse_word(&c, "True"))
-                return npy_fail(err, errlen, SR_EUSAGE, name, "fortran_order",
-                                "expected False (C order), found True");
+                return sr_npy_fail(err, errlen, SR_EUSAGE, name,
+                                   "fortran_order",
+                                   "expected False (C order), found True");
             if (!parse_word(&c, "False"))
-                return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                                "'fortran_order' is not True or False");
+                return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                                   "'fortran_order' is not True or False");
         } else if (strcmp(key, "shape") == 0 && !have_shape) {
             have_shape = 1;
             if ((rc = parse_shape(&c, h, name, err, errlen)) != SR_OK)
@@ -315,41 +318,41 @@ parse_dict(const char *p, const char *end, npy_header *h, const char *name,
         } else if (strcmp(key, "descr") == 0 ||
                    strcmp(key, "fortran_order") == 0 ||
                    strcmp(key, "shape") == 0) {
-            return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                            "duplicate key '%s'", key);
+            return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                               "duplicate key '%s'", key);
         } else {
-            return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                            "unknown key '%s', expected 'descr', "
-                            "'fortran_order' and 'shape'",
-                            key);
+            return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                               "unknown key '%s', expected 'descr', "
+                               "'fortran_order' and 'shape'",
+                               key);
         }
         if (eat(&c, ','))
             continue;
         if (eat(&c, '}'))
             break;
         near_str(near, sizeof near, &c);
-        return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                        "expected ',' or '}', found '%s'", near);
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                           "expected ',' or '}', found '%s'", near);
     }
     skip_ws(&c);
     if (c.p != c.end) {
         near_str(near, sizeof near, &c);
-        return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                        "unexpected text after the dict: '%s'", near);
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                           "unexpected text after the dict: '%s'", near);
     }
     if (!have_descr || !have_fo || !have_shape)
-        return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                        "missing key '%s'",
-                        !have_descr ? "descr"
-                        : !have_fo  ? "fortran_order"
-                                    : "shape");
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                           "missing key '%s'",
+                           !have_descr ? "descr"
+                           : !have_fo  ? "fortran_order"
+                                       : "shape");
     h->n = 1;
     for (unsigned i = 0; i < h->ndim; i++)
         if (__builtin_mul_overflow(h->n, h->shape[i], &h->n)) {
             char s[160];
             sr_npy_shape_str(s, sizeof s, h->shape, h->ndim);
-            return npy_fail(err, errlen, SR_EUSAGE, name, "shape",
-                            "%s has more elements than fit in size_t", s);
+            return sr_npy_fail(err, errlen, SR_EUSAGE, name, "shape",
+                               "%s has more elements than fit in size_t", s);
         }
     return SR_OK;
 }
@@ -389,32 +392,33 @@ sr_npy_parse(sr_npy *a, const uint8_t *buf, size_t len, const char *name,
     if (err != NULL && errlen > 0)
         err[0] = '\0';
 
-    if (len < 8 || memcmp(buf, npy_magic, 6) != 0)
-        return npy_fail(err, errlen, SR_EUSAGE, name, "magic",
-                        "not a .npy file (expected \\x93NUMPY)");
+    if (len < 8 || memcmp(buf, sr_npy_magic, 6) != 0)
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "magic",
+                           "not a .npy file (expected \\x93NUMPY)");
     unsigned major = buf[6], minor = buf[7];
     if ((major != 1 && major != 2 && major != 3) || minor != 0)
-        return npy_fail(err, errlen, SR_EUSAGE, name, "version",
-                        "expected 1.0, 2.0 or 3.0, found %u.%u", major, minor);
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "version",
+                           "expected 1.0, 2.0 or 3.0, found %u.%u", major,
+                           minor);
     size_t pre = major == 1 ? 10 : 12;
     if (len < pre)
-        return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                        "truncated: the file has %zu bytes", len);
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                           "truncated: the file has %zu bytes", len);
     size_t hlen =
         major == 1 ? (size_t)(buf[8] | buf[9] << 8) : (size_t)get_u32(buf + 8);
     if (hlen > len - pre)
-        return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                        "length %zu exceeds the %zu bytes left in the file",
-                        hlen, len - pre);
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                           "length %zu exceeds the %zu bytes left in the file",
+                           hlen, len - pre);
     const char *hp = (const char *)buf + pre;
     if (hlen == 0 || hp[hlen - 1] != '\n')
-        return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                        "not terminated by a newline");
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                           "not terminated by a newline");
     for (size_t i = 0; i + 1 < hlen; i++)
         if ((unsigned char)hp[i] < 32 || (unsigned char)hp[i] > 126)
-            return npy_fail(err, errlen, SR_EUSAGE, name, "header",
-                            "non-printable byte 0x%02x at offset %zu",
-                            (unsigned char)hp[i], pre + i);
+            return sr_npy_fail(err, errlen, SR_EUSAGE, name, "header",
+                               "non-printable byte 0x%02x at offset %zu",
+                               (unsigned char)hp[i], pre + i);
 
     npy_header h;
     memset(&h, 0, sizeof h);
@@ -425,30 +429,31 @@ sr_npy_parse(sr_npy *a, const uint8_t *buf, size_t len, const char *name,
     if (!(accept & h.dtype)) {
         char want[128];
         accept_str(want, sizeof want, accept);
-        return npy_fail(err, errlen, SR_EUSAGE, name, "dtype",
-                        "expected %s, found %s '%s'", want,
-                        dtype_long_name(h.dtype), sr_npy_dtype_name(h.dtype));
+        return sr_npy_fail(
+            err, errlen, SR_EUSAGE, name, "dtype", "expected %s, found %s '%s'",
+            want, dtype_long_name(h.dtype), sr_npy_dtype_name(h.dtype));
     }
-    size_t isz = dtype_size(h.dtype), need;
+    size_t isz = sr_npy_dtype_size(h.dtype), need;
     char shp[160];
     sr_npy_shape_str(shp, sizeof shp, h.shape, h.ndim);
     if (__builtin_mul_overflow(h.n, isz, &need))
-        return npy_fail(err, errlen, SR_EUSAGE, name, "shape",
-                        "%s is too large", shp);
+        return sr_npy_fail(err, errlen, SR_EUSAGE, name, "shape",
+                           "%s is too large", shp);
     size_t have = len - pre - hlen;
     if (have != need)
-        return npy_fail(err, errlen, SR_EUSAGE, name, "data",
-                        "%s: expected %zu bytes for shape %s '%s', found %zu",
-                        have < need ? "truncated" : "trailing garbage", need,
-                        shp, sr_npy_dtype_name(h.dtype), have);
+        return sr_npy_fail(
+            err, errlen, SR_EUSAGE, name, "data",
+            "%s: expected %zu bytes for shape %s '%s', found %zu",
+            have < need ? "truncated" : "trailing garbage", need, shp,
+            sr_npy_dtype_name(h.dtype), have);
 
     const uint8_t *d = buf + pre + hlen;
     size_t cnt = h.n ? h.n : 1; /* malloc(0) may return NULL */
     if (h.dtype == SR_NPY_F4 || h.dtype == SR_NPY_F8) {
         a->f64 = malloc(cnt * sizeof(double));
         if (a->f64 == NULL)
-            return npy_fail(err, errlen, SR_ENOMEM, name, "load",
-                            "out of memory for %zu values", h.n);
+            return sr_npy_fail(err, errlen, SR_ENOMEM, name, "load",
+                               "out of memory for %zu values", h.n);
         for (size_t i = 0; i < h.n; i++) {
             if (h.dtype == SR_NPY_F4) {
                 uint32_t u = get_u32(d + 4 * i);
@@ -463,8 +468,8 @@ sr_npy_parse(sr_npy *a, const uint8_t *buf, size_t len, const char *name,
     } else {
         a->i64 = malloc(cnt * sizeof(int64_t));
         if (a->i64 == NULL)
-            return npy_fail(err, errlen, SR_ENOMEM, name, "load",
-                            "out of memory for %zu values", h.n);
+            return sr_npy_fail(err, errlen, SR_ENOMEM, name, "load",
+                               "out of memory for %zu values", h.n);
         for (size_t i = 0; i < h.n; i++)
             a->i64[i] = h.dtype == SR_NPY_I4
                             ? (int64_t)(int32_t)get_u32(d + 4 * i)
@@ -486,181 +491,32 @@ sr_npy_load(sr_npy *a, const char *path, unsigned accept, char *err,
     memset(a, 0, sizeof *a);
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return npy_fail(err, errlen, SR_EUSAGE, path, "open", "%s",
-                        strerror(errno));
+        return sr_npy_fail(err, errlen, SR_EUSAGE, path, "open", "%s",
+                           strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return npy_fail(err, errlen, SR_EUSAGE, path, "open",
-                        "not a regular file");
+        return sr_npy_fail(err, errlen, SR_EUSAGE, path, "open",
+                           "not a regular file");
     }
     size_t len = (size_t)st.st_size;
     uint8_t *buf = malloc(len ? len : 1);
     if (buf == NULL) {
         fclose(f);
-        return npy_fail(err, errlen, SR_ENOMEM, path, "read",
-                        "out of memory for %zu bytes", len);
+        return sr_npy_fail(err, errlen, SR_ENOMEM, path, "read",
+                           "out of memory for %zu bytes", len);
     }
     size_t got = fread(buf, 1, len, f);
     int rerr = ferror(f);
     fclose(f);
     if (rerr || got != len) {
         free(buf);
-        return npy_fail(err, errlen, SR_EUSAGE, path, "read",
-                        "short read (%zu of %zu bytes)", got, len);
+        return sr_npy_fail(err, errlen, SR_EUSAGE, path, "read",
+                           "short read (%zu of %zu bytes)", got, len);
     }
     int rc = sr_npy_parse(a, buf, len, path, accept, err, errlen);
     free(buf);
     return rc;
-}
-
-/* -- writer -------------------------------------------------------------- */
-
-static void
-put_u32(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)v;
-    b[1] = (uint8_t)(v >> 8);
-    b[2] = (uint8_t)(v >> 16);
-    b[3] = (uint8_t)(v >> 24);
-}
-
-static void
-put_u64(uint8_t *b, uint64_t v)
-{
-    put_u32(b, (uint32_t)v);
-    put_u32(b + 4, (uint32_t)(v >> 32));
-}
-
-/*
- * Writes the prefix and header; returns the number of elements via *n, or
- * an error.  The header is padded with spaces so that the data starts at a
- * multiple of 64 bytes.
- */
-static int
-write_header(FILE *f, const char *path, sr_npy_dtype dtype, const size_t *shape,
-             unsigned ndim, size_t *n, char *err, size_t errlen)
-{
-    char shp[SR_NPY_MAX_DIMS * 24 + 8];
-    size_t cnt = 1;
-    for (unsigned i = 0; i < ndim; i++)
-        if (__builtin_mul_overflow(cnt, shape[i], &cnt) ||
-            __builtin_mul_overflow(cnt, dtype_size(dtype), &(size_t){0}))
-            return npy_fail(err, errlen, SR_EUSAGE, path, "shape",
-                            "too many elements");
-    *n = cnt;
-    sr_npy_shape_str(shp, sizeof shp, shape, ndim);
-    char dict[sizeof shp + 80];
-    int k = snprintf(dict, sizeof dict,
-                     "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
-                     sr_npy_dtype_name(dtype), shp);
-    size_t dl = (size_t)k;
-    /* version 1.0 prefix is 10 bytes; pad dict + '\n' to 64-alignment */
-    size_t pre = 10;
-    size_t total = sr_ceil_div(pre + dl + 1, 64) * 64;
-    uint8_t p[12];
-    memcpy(p, npy_magic, 6);
-    p[6] = 1;
-    p[7] = 0;
-    size_t hlen = total - pre;
-    p[8] = (uint8_t)hlen;
-    p[9] = (uint8_t)(hlen >> 8);
-    char pad[64];
-    memset(pad, ' ', sizeof pad);
-    size_t npad = hlen - dl - 1;
-    if (fwrite(p, 1, pre, f) != pre || fwrite(dict, 1, dl, f) != dl ||
-        fwrite(pad, 1, npad, f) != npad || fputc('\n', f) == EOF)
-        return npy_fail(err, errlen, SR_EIO, path, "write", "%s",
-                        strerror(errno));
-    return SR_OK;
-}
-
-typedef void (*encode_fn)(uint8_t *out, const void *x, size_t i,
-                          sr_npy_dtype dtype);
-
-static void
-encode_f(uint8_t *out, const void *x, size_t i, sr_npy_dtype dtype)
-{
-    double v = ((const double *)x)[i];
-    if (dtype == SR_NPY_F4) {
-        float fv = (float)v;
-        uint32_t u;
-        memcpy(&u, &fv, sizeof u);
-        put_u32(out, u);
-    } else {
-        uint64_t u;
-        memcpy(&u, &v, sizeof u);
-        put_u64(out, u);
-    }
-}
-
-static void
-encode_i(uint8_t *out, const void *x, size_t i, sr_npy_dtype dtype)
-{
-    int64_t v = ((const int64_t *)x)[i];
-    if (dtype == SR_NPY_I4)
-        put_u32(out, (uint32_t)(int32_t)v);
-    else
-        put_u64(out, (uint64_t)v);
-}
-
-static int
-save_any(const char *path, sr_npy_dtype dtype, const size_t *shape,
-         unsigned ndim, const void *x, encode_fn enc, char *err, size_t errlen)
-{
-    SR_REQUIRE(path != NULL && ndim <= SR_NPY_MAX_DIMS);
-    SR_REQUIRE(ndim == 0 || shape != NULL);
-    FILE *f = fopen(path, "wb");
-    if (f == NULL)
-        return npy_fail(err, errlen, SR_EIO, path, "create", "%s",
-                        strerror(errno));
-    size_t n = 0;
-    int rc = write_header(f, path, dtype, shape, ndim, &n, err, errlen);
-    SR_REQUIRE(rc != SR_OK || n == 0 || x != NULL);
-    size_t isz = dtype_size(dtype);
-    uint8_t chunk[4096];
-    for (size_t i = 0; rc == SR_OK && i < n;) {
-        size_t m = 0;
-        for (; i < n && m + isz <= sizeof chunk; i++, m += isz)
-            enc(chunk + m, x, i, dtype);
-        if (fwrite(chunk, 1, m, f) != m)
-            rc = npy_fail(err, errlen, SR_EIO, path, "write", "%s",
-                          strerror(errno));
-    }
-    if (fclose(f) != 0 && rc == SR_OK)
-        rc =
-            npy_fail(err, errlen, SR_EIO, path, "write", "%s", strerror(errno));
-    return rc;
-}
-
-/* see npy.h */
-int
-sr_npy_save_f64(const char *path, sr_npy_dtype dtype, const size_t *shape,
-                unsigned ndim, const double *x, char *err, size_t errlen)
-{
-    SR_REQUIRE(dtype == SR_NPY_F4 || dtype == SR_NPY_F8);
-    return save_any(path, dtype, shape, ndim, x, encode_f, err, errlen);
-}
-
-/* see npy.h */
-int
-sr_npy_save_i64(const char *path, sr_npy_dtype dtype, const size_t *shape,
-                unsigned ndim, const int64_t *x, char *err, size_t errlen)
-{
-    SR_REQUIRE(dtype == SR_NPY_I4 || dtype == SR_NPY_I8);
-    if (dtype == SR_NPY_I4) {
-        size_t n = 1;
-        for (unsigned i = 0; i < ndim; i++)
-            if (__builtin_mul_overflow(n, shape[i], &n))
-                return npy_fail(err, errlen, SR_EUSAGE, path, "shape",
-                                "too many elements");
-        for (size_t i = 0; x != NULL && i < n; i++)
-            if (x[i] < INT32_MIN || x[i] > INT32_MAX)
-                return npy_fail(err, errlen, SR_EUSAGE, path, "value",
-                                "element %zu = %lld does not fit int32", i,
-                                (long long)x[i]);
-    }
-    return save_any(path, dtype, shape, ndim, x, encode_i, err, errlen);
 }
 
 /* see npy.h */

@@ -5,7 +5,7 @@
  */
 #include "math/secure.h"
 
-#include "math/div.h"
+#include "math/secure_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +22,6 @@
 #include "protocols/share.h"
 #include "protocols/trunc.h"
 
-#define PUB0 (SR_MULT_UNSIGNED | SR_MULT_MSB_PUBLIC)
-
-static uint64_t
-pow2(unsigned k)
-{
-    return (uint64_t)1 << k;
-}
-
 static void
 reduce(size_t n, uint64_t *v, unsigned bw)
 {
@@ -37,14 +29,9 @@ reduce(size_t n, uint64_t *v, unsigned bw)
         v[i] &= sr_mask(bw);
 }
 
-/* Working memory of one call, carved from one scratch block. */
-typedef struct work {
-    uint64_t *blk, *dig, *e, *q, *t1, *t2, *t3;
-    uint8_t *bits, *zero, *b;
-} work;
-
-static int
-work_get(sr_lane *L, work *w, size_t n, unsigned nd)
+/* see secure_internal.h */
+int
+sr_math_work_get(sr_lane *L, sr_math_work *w, size_t n, unsigned nd)
 {
     w->blk = sr_scratch_u64(L, (2 * (size_t)nd + 4) * n);
     w->bits = sr_scratch_u8(L, 2 * n);
@@ -65,8 +52,9 @@ work_get(sr_lane *L, work *w, size_t n, unsigned nd)
     return SR_OK;
 }
 
-static void
-work_put(sr_lane *L, work *w)
+/* see secure_internal.h */
+void
+sr_math_work_put(sr_lane *L, sr_math_work *w)
 {
     sr_scratch_release(L, w->bits);
     sr_scratch_release(L, w->blk);
@@ -80,7 +68,7 @@ work_put(sr_lane *L, work *w)
  */
 static int
 exp_tree(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
-         work *w, int round, unsigned G, uint64_t *out, unsigned *wout)
+         sr_math_work *w, int round, unsigned G, uint64_t *out, unsigned *wout)
 {
     unsigned nd = P->ndig, se = P->s_e, we = P->w_e, W2 = 2 * we;
     unsigned ew[SR_MATH_MAX_DIGITS];
@@ -152,17 +140,10 @@ exp_tree(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
     return SR_OK;
 }
 
-/*
- * Segment stage: r_full = a_idx 2^sh - b_idx delta over W bits into r.
- * src (wsrc bits) holds f (s_f bits) or m = 2^s_f + f (s_f + 1 bits);
- * idx = TR(src, s_f - g) reduced to g bits, or, with the rsqrt parity q
- * (boolean shares), TR(m) + q 2^g mod 2^(g+1) (TR(m)'s top bit is 1).
- * Uses w->t1..t3 and w->q; r may be w->t1.
- */
-static int
-segment_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
-            work *w, uint64_t *r, const uint64_t *src, unsigned wsrc,
-            const uint8_t *q)
+int
+sr_math_segment_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
+                    size_t n, sr_math_work *w, uint64_t *r, const uint64_t *src,
+                    unsigned wsrc, const uint8_t *q)
 {
     unsigned g = P->g, wdl = P->w_dl, W = P->W, s = P->s_f - g;
     uint64_t *idx = w->t1, *dl = w->t2, *ta = w->t3, *tb = w->q;
@@ -220,8 +201,8 @@ expfam_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
            uint64_t *y, const uint64_t *x)
 {
     unsigned nd = P->ndig, top = nd - 1, bwx = P->fx.bw, sy = P->fy.s;
-    work w;
-    int rc = work_get(L, &w, n, nd);
+    sr_math_work w;
+    int rc = sr_math_work_get(L, &w, n, nd);
     if (rc != SR_OK)
         return rc;
     uint64_t *src = w.t1, *e = w.t2;
@@ -234,7 +215,7 @@ expfam_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
             rc = exp_tree(L, P, T, n, &w, 1, P->s_e - sy, w.t3, &we);
         if (rc == SR_OK)
             rc = fit_unsigned(L, n, y, w.t3, we, P->fy.bw, w.zero); /* 5. */
-        work_put(L, &w);
+        sr_math_work_put(L, &w);
         return rc;
     }
 
@@ -247,8 +228,8 @@ expfam_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
         Tb[v] = T->sign[v];
     /* b and the top digit's exp entry (exp_tree skips that LUT) */
     if (rc == SR_OK)
-        rc = sr_lut2(L, n, w.t3, w.e + top * n, w.dig + top * n, P->dw[top],
-                     Tb, T->exp[top], 1, P->wt[top] + 1);
+        rc = sr_lut2(L, n, w.t3, w.e + top * n, w.dig + top * n, P->dw[top], Tb,
+                     T->exp[top], 1, P->wt[top] + 1);
     for (size_t k = 0; k < n && rc == SR_OK; k++)
         w.b[k] = (uint8_t)(w.t3[k] & 1);
     for (unsigned j = 0; j < top && rc == SR_OK; j++) {
@@ -263,13 +244,13 @@ expfam_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
     if (rc == SR_OK)
         rc = exp_tree(L, P, T, n, &w, 0, 0, e, &we);
     if (rc != SR_OK) {
-        work_put(L, &w);
+        sr_math_work_put(L, &w);
         return rc;
     }
     reduce(n, e, P->s_f); /* f = e */
     /* 3. r_full (W bits, scale S) */
     uint64_t *r = src;
-    rc = segment_run(L, P, T, n, &w, r, e, P->s_f, NULL);
+    rc = sr_math_segment_run(L, P, T, n, &w, r, e, P->s_f, NULL);
     unsigned shift = P->S - sy, W = P->W;
     if (rc == SR_OK && P->fn == SR_MATH_SIGMOID) {
         unsigned wy = W - shift;
@@ -305,7 +286,7 @@ expfam_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T, size_t n,
             sr_share_add_const(L, n, y, y, (uint64_t)0 - pow2(sy), bwy);
         }
     }
-    work_put(L, &w);
+    sr_math_work_put(L, &w);
     return rc;
 }
 
@@ -313,21 +294,21 @@ static int
 recip_unit_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
                size_t n, uint64_t *y, const uint64_t *x)
 {
-    work w;
-    int rc = work_get(L, &w, n, 1);
+    sr_math_work w;
+    int rc = sr_math_work_get(L, &w, n, 1);
     if (rc != SR_OK)
         return rc;
     uint64_t *f = w.dig, *r = w.e;
     for (size_t k = 0; k < n; k++)
         f[k] = x[k] & sr_mask(P->s_f); /* f = x - 1 */
-    rc = segment_run(L, P, T, n, &w, r, f, P->s_f, NULL);
+    rc = sr_math_segment_run(L, P, T, n, &w, r, f, P->s_f, NULL);
     unsigned shift = P->S - P->fy.s;
     sr_share_add_const(L, n, r, r, pow2(shift - 1), P->W);
     if (rc == SR_OK)
         rc = sr_trunc_reduce(L, n, f, r, P->W, shift);
     if (rc == SR_OK)
         rc = fit_unsigned(L, n, y, f, P->W - shift, P->fy.bw, w.zero);
-    work_put(L, &w);
+    sr_math_work_put(L, &w);
     return rc;
 }
 
@@ -368,8 +349,8 @@ iterate_run(sr_lane *L, const sr_math_plan *P, size_t n, uint64_t *r,
             rc = sr_trunc_reduce(L, n, a, a, wm, M + Q - K);
         /* u = w r0; u' = u + q u = 2^q m r0^2 */
         if (rc == SR_OK)
-            rc = sr_mult_msb(L, n, b, a, r0, zero, zero, K + 2, Q + 2, wu,
-                             PUB0);
+            rc =
+                sr_mult_msb(L, n, b, a, r0, zero, zero, K + 2, Q + 2, wu, PUB0);
         if (rc == SR_OK)
             rc = sr_mux(L, n, a, q, b, wu);
         sr_share_add(n, b, b, a, wu);
@@ -420,8 +401,8 @@ normalised_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
         wb2a = wP + 1;
     if (wb2a < bwy)
         wb2a = bwy;
-    work w;
-    int rc = work_get(L, &w, n, 2);
+    sr_math_work w;
+    int rc = sr_math_work_get(L, &w, n, 2);
     if (rc != SR_OK)
         return rc;
     uint8_t *h = sr_scratch_u8(L, n * nk), *q = sr_scratch_u8(L, 2 * n);
@@ -432,7 +413,7 @@ normalised_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
         sr_scratch_release(L, ha);
         sr_scratch_release(L, q);
         sr_scratch_release(L, h);
-        work_put(L, &w);
+        sr_math_work_put(L, &w);
         return SR_ENOMEM;
     }
     uint8_t *ones = q + n; /* public MSB 1 of m */
@@ -467,8 +448,8 @@ normalised_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
     /* 3. r_full */
     uint64_t *r = w.t1;
     if (rc == SR_OK)
-        rc = segment_run(L, P, T, n, &w, r, m, nk,
-                         P->fn == SR_MATH_RSQRT ? q : NULL);
+        rc = sr_math_segment_run(L, P, T, n, &w, r, m, nk,
+                                 P->fn == SR_MATH_RSQRT ? q : NULL);
     /* 3'. one iteration: r at scale R */
     if (rc == SR_OK && P->t)
         rc = iterate_run(L, P, n, r, m, q, ex, ones, w.zero);
@@ -488,7 +469,7 @@ normalised_run(sr_lane *L, const sr_math_plan *P, const sr_math_tab *T,
     sr_scratch_release(L, ha);
     sr_scratch_release(L, q);
     sr_scratch_release(L, h);
-    work_put(L, &w);
+    sr_math_work_put(L, &w);
     return rc;
 }
 
@@ -571,117 +552,4 @@ sr_rsqrt(sr_lane *L, size_t n, uint64_t *y, sr_fx fy, const uint64_t *x,
          sr_fx fx)
 {
     return run_fn(L, SR_MATH_RSQRT, 0, n, y, fy, x, fx);
-}
-
-/* --- division (math/div.h): the mirror of div_one in mathfn_plain.c ---- */
-
-static int
-div_run(sr_lane *L, const sr_div_plan *D, const sr_math_tab *T,
-        const uint64_t *Ptab, size_t n, uint64_t *y, const uint64_t *num,
-        const uint64_t *den)
-{
-    const sr_math_plan *R = &D->R;
-    unsigned nk = R->nk, wP = D->wP, wb2a = nk + 1 > wP ? nk + 1 : wP;
-    work w;
-    int rc = work_get(L, &w, n, 2);
-    if (rc != SR_OK)
-        return rc;
-    uint8_t *h = sr_scratch_u8(L, n * nk), *o = sr_scratch_u8(L, 2 * n);
-    uint64_t *ha = sr_scratch_u64(L, n * nk);
-    if (h == NULL || o == NULL || ha == NULL) {
-        sr_scratch_release(L, ha);
-        sr_scratch_release(L, o);
-        sr_scratch_release(L, h);
-        work_put(L, &w);
-        return SR_ENOMEM;
-    }
-    uint64_t *adj = w.dig, *P = w.dig + n, *m = w.e, *v = w.e + n;
-    /* 1. one-hot, m, r_full */
-    for (size_t k = 0; k < n; k++)
-        m[k] = den[k] & sr_mask(nk);
-    rc = sr_msnzb(L, n, h, m, nk, 8);
-    if (rc == SR_OK)
-        rc = sr_b2a(L, n * nk, ha, h, wb2a);
-    for (size_t i = 0; i < n && rc == SR_OK; i++) {
-        uint64_t a = 0, p = 0;
-        for (unsigned k = 0; k < nk; k++) {
-            a += ha[i * nk + k] << (nk - 1 - k);
-            p += ha[i * nk + k] * Ptab[k];
-        }
-        adj[i] = a & sr_mask(nk + 1);
-        P[i] = p & sr_mask(wP);
-    }
-    if (rc == SR_OK)
-        rc = sr_mult_msb(L, n, m, den, adj, w.zero, w.zero, D->fd.bw, nk + 1,
-                         nk, PUB0);
-    uint64_t *r = w.t1;
-    if (rc == SR_OK)
-        rc = segment_run(L, R, T, n, &w, r, m, nk, NULL);
-    /* 2. r = RN(r_full) at s_r */
-    unsigned s2 = R->S - D->s_r;
-    sr_share_add_const(L, n, r, r, pow2(s2 - 1), R->W);
-    if (rc == SR_OK)
-        rc = sr_trunc_reduce(L, n, r, r, R->W, s2);
-    /* 3. t = num * r; 4. v = RN(t P / 2^sh) */
-    unsigned wp = D->w_t + wP;
-    if (rc == SR_OK)
-        rc = sr_mult(L, n, v, num, r, D->fn.bw, D->w_r, D->w_t,
-                     SR_MULT_SIGNED_A);
-    if (rc == SR_OK)
-        rc = sr_mult(L, n, v, v, P, D->w_t, wP, wp, SR_MULT_SIGNED_A);
-    if (rc == SR_OK && D->sh > 0) {
-        sr_share_add_const(L, n, v, v, pow2(D->sh - 1), wp);
-        rc = sr_trunc_reduce(L, n, v, v, wp, D->sh);
-    }
-    /* 5. clamp: o_hi = NOT MSB(v - max - 1), o_lo = MSB(v - min) */
-    unsigned wv = D->w_v, bwy = D->fy.bw;
-    uint64_t hi = (uint64_t)sr_fxp_smax(bwy), lo = (uint64_t)sr_fxp_smin(bwy);
-    uint64_t *c = w.t2;
-    for (size_t k = 0; k < n && rc == SR_OK; k++) {
-        c[k] = v[k];
-        w.t3[k] = v[k];
-    }
-    sr_share_add_const(L, n, c, c, (uint64_t)0 - hi - 1, wv);
-    sr_share_add_const(L, n, w.t3, w.t3, (uint64_t)0 - lo, wv);
-    if (rc == SR_OK)
-        rc = sr_msb(L, n, o, c, wv);
-    if (rc == SR_OK)
-        rc = sr_msb(L, n, o + n, w.t3, wv);
-    sr_bits_xor_const(L, n, o, o, 1);
-    /* y = v + o_hi (max - v) + o_lo (min - v) */
-    sr_share_neg(n, c, v, wv);
-    sr_share_add_const(L, n, c, c, hi, wv);
-    sr_share_neg(n, w.t3, v, wv);
-    sr_share_add_const(L, n, w.t3, w.t3, lo, wv);
-    if (rc == SR_OK)
-        rc = sr_mux(L, n, c, o, c, wv);
-    if (rc == SR_OK)
-        rc = sr_mux(L, n, w.t3, o + n, w.t3, wv);
-    for (size_t k = 0; k < n && rc == SR_OK; k++)
-        y[k] = (v[k] + c[k] + w.t3[k]) & sr_mask(bwy);
-    sr_scratch_release(L, ha);
-    sr_scratch_release(L, o);
-    sr_scratch_release(L, h);
-    work_put(L, &w);
-    return rc;
-}
-
-int
-sr_div(sr_lane *L, size_t n, uint64_t *y, sr_fx fy, const uint64_t *num,
-       sr_fx fn, const uint64_t *den, sr_fx fd)
-{
-    SR_REQUIRE(L != NULL);
-    SR_REQUIRE(n == 0 || (y != NULL && num != NULL && den != NULL));
-    sr_div_plan D;
-    sr_div_plan_make(&D, fy, fn, fd, NULL);
-    if (n == 0)
-        return SR_OK;
-    sr_math_tab *T = malloc(sizeof *T);
-    if (T == NULL)
-        return SR_ENOMEM;
-    uint64_t Pk[64];
-    sr_div_tab_fill(T, Pk, &D);
-    int rc = div_run(L, &D, T, Pk, n, y, num, den);
-    free(T);
-    return rc;
 }

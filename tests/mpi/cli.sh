@@ -50,6 +50,30 @@ check2 plain
 check2 quantise
 check2 frobnicate
 "$SIRNN" --version | grep -q '^sirnn ' || fail "--version"
+# OpenMP threads wait passively unless the user chose (jobs/main.c): the
+# server, waiting for a client, runs with OMP_WAIT_POLICY=passive; a preset
+# policy or GOMP_SPINCOUNT is kept as given
+omp_policy() {   # omp_policy ENV...: the server process's OMP_WAIT_POLICY
+    local P pid v i
+    P=$(free_port)
+    env "$@" "$SIRNN" server --model "$MODEL_DIR" --listen 127.0.0.1:$P \
+        --timeout 20 --quiet >/dev/null 2>&1 &
+    pid=$!
+    v=none
+    for i in $(seq 50); do   # until it listens (it has re-executed by then)
+        if (exec 3<>/dev/tcp/127.0.0.1/$P) 2>/dev/null; then
+            v=$(tr '\0' '\n' </proc/$pid/environ | sed -n 's/^OMP_WAIT_POLICY=//p')
+            break
+        fi
+        sleep 0.1
+    done
+    kill $pid 2>/dev/null; wait $pid 2>/dev/null
+    echo "${v:-unset}"
+}
+MODEL_DIR=$(cd "$(dirname "$0")/../../models/digits" && pwd)
+[ "$(omp_policy -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT)" = passive ] || fail "default OMP_WAIT_POLICY"
+[ "$(omp_policy OMP_WAIT_POLICY=active)" = active ] || fail "preset OMP_WAIT_POLICY kept"
+[ "$(omp_policy -u OMP_WAIT_POLICY GOMP_SPINCOUNT=1000)" = unset ] || fail "GOMP_SPINCOUNT respected"
 "$SIRNN" bench --list | grep -q '^  net ' || fail "bench --list"
 # --seed warns on stderr
 "$SIRNN" bench net --bytes 1k --n 5 --seed 7 --quiet >/dev/null 2>"$TMP/s.err" ||

@@ -4,7 +4,8 @@
 # --bw-out 16 --scale-out 12) at (R,T) in {(1,1),(2,2)}, CONNS_REPS
 # (default 5) interleaved sweeps, each point once through `run.sh lan`
 # (parties' timed and set-up CPU, and the delay proxy's CPU) and once as
-# plain loopback (`sirnn bench` local mode, no proxy).
+# plain loopback (`sirnn bench` local mode, no proxy); each sweep also runs
+# (R,T) in {(4,1),(1,4)} at C = 1 on loopback (CPU per instance per shape).
 #
 #   tools/netem/conns.sh [OUT.csv]    (default docs/data/scale-sigmoid-conns.csv)
 set -u
@@ -59,6 +60,23 @@ PY
             fi
             tail -2 "$OUT" >&2
         done
+    done
+    # the other 4-lane shapes, loopback and C = 1 only: CPU per instance
+    # without the emulator's network stack on the same 2 cores
+    for RT in 4,1 1,4; do
+        R=${RT%,*} T=${RT#*,}
+        if "$SIRNN" bench sigmoid "${SIG[@]}" --ranks "$R" --threads "$T" --conns 1 \
+            --quiet >"$TMP/l.json" 2>"$TMP/err"; then
+            python3 - "$TMP" loopback "$rep" "$R" "$T" 1 >>"$OUT" <<'PY'
+import json, sys
+d, m, rep, R, T, C = sys.argv[1:]
+c = json.load(open(d + "/l.json"))
+print(f"{m},{rep},{R},{T},{C},{c['seconds']:.4f},{c['cpu_seconds']:.4f},"
+      f"{c.get('setup_cpu_seconds', 0):.4f},,{int(c['ok'])}")
+PY
+        else
+            echo "conns: loopback R=$R T=$T C=1 failed" >&2; tail -3 "$TMP/err" >&2
+        fi
     done
 done
 echo "conns: wrote $OUT" >&2

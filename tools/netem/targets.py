@@ -299,6 +299,16 @@ def conns_checks(rows, target, detail):
                        f"(medians of {len(g[a])}, tolerance 5 %)",
                        f"{med(b, 'seconds'):.3f} vs {med(a, 'seconds'):.3f} s (×{r:.3f}); "
                        f"CPU {med(b, 'cpu_seconds'):.3f} vs {med(a, 'cpu_seconds'):.3f} s", r <= 1.05)
+    # CPU per instance, 1 -> 4 lanes, without the emulator (C = 1)
+    one = ("loopback", 1, 1, 1)
+    for R, T in ((2, 2), (4, 1), (1, 4)):
+        k = ("loopback", R, T, 1)
+        if one in g and k in g:
+            a, b = med(one, "cpu_seconds"), med(k, "cpu_seconds")
+            target(f"sigmoid n = 65536, plain loopback, no emulator: CPU per instance, 4 lanes "
+                   f"(R={R}, T={T}) vs 1 (≤ 1.1×; medians of {len(g[k])})",
+                   f"timed part {b / 65536 * 1e6:.2f} vs {a / 65536 * 1e6:.2f} µs (×{b / a:.3f})",
+                   b / a <= 1.1)
 
 
 def kws_lanes(rows, target, detail):
