@@ -110,7 +110,8 @@ FUZZ_LIB_SRC := $(wildcard engine/*.c) math/fxp.c math/plan.c \
                 math/mathfn_plain.c layers/conv2d.c layers/pool.c \
                 layers/rnnpool.c layers/heads_float.c layers/fastgrnn_float.c \
                 layers/fastgrnn.c \
-                jobs/npy.c jobs/model.c jobs/model_heads.c jobs/jsonerr.c
+                jobs/npy.c jobs/npy_save.c jobs/model.c jobs/model_heads.c \
+                jobs/jsonerr.c
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -march=x86-64-v3 -maes -mpclmul -I. $(shell mpicc --showme:compile) \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -Wno-unknown-pragmas
@@ -120,8 +121,10 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
-	rm -f $@ && ar rcs $@ $^
+# (the Makefile is a prerequisite: with .SECONDARY a changed object list
+# alone would not rebuild the archive)
+$(FUZZ_BUILD)/libfuzzlib.a: $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) Makefile
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzzlib.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libfuzzlib.a \
