@@ -10,6 +10,7 @@
  */
 #include "layers/fastgrnn_secure.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,11 +241,65 @@ projection(sr_lane *L, size_t n, size_t d, size_t H, size_t r, uint64_t *y,
     return rc;
 }
 
-/* see fastgrnn_secure.h */
-int
-sr_fastgrnn_secure_logits(sr_lane *L, const sr_fastgrnn_sec *S, size_t B,
-                          uint64_t *logits, const uint64_t *x,
-                          const sr_fastgrnn_fx *q, sr_fastgrnn_stats *stats)
+/* A step's tanh on the second lane of a pair (see fastgrnn_secure.h). */
+struct tanh_job {
+    sr_lane *L;
+    const sr_fastgrnn_sec *S;
+    size_t n;
+    uint64_t *c;
+    const uint64_t *e;
+    sr_fastgrnn_stats *stats;
+    int rc;
+};
+
+static void *
+tanh_main(void *arg)
+{
+    struct tanh_job *j = arg;
+    mark mk = mark_now(j->L);
+    j->rc = sr_math_run(j->L, &j->S->tnh, j->S->tab_tnh, j->n, j->c, j->e);
+    /* its last message may sit in the lane's send buffer: the next use of
+     * the lane is a step away, and the peer waits for it now */
+    sr_chan_flush(&j->L->chan);
+    if (j->rc == SR_OK)
+        j->rc = sr_chan_error(&j->L->chan);
+    mark_add(j->L, j->stats, SR_FG_TANH, &mk);
+    return NULL;
+}
+
+/*
+ * z = sigmoid(g) on L and c = tanh(e) on L2 at the same time (L2 in a
+ * thread of its own; if none can be started, after the sigmoid here).
+ * The two lanes are independent channels, so either order is correct.
+ */
+static int
+sig_tanh_pair(sr_lane *L, sr_lane *L2, const sr_fastgrnn_sec *S, size_t n,
+              uint64_t *z, const uint64_t *g, uint64_t *c, const uint64_t *e,
+              sr_fastgrnn_stats *stats, sr_fastgrnn_stats *stats2)
+{
+    struct tanh_job j = {L2, S, n, c, e, stats2, SR_OK};
+    pthread_t th;
+    const int async = pthread_create(&th, NULL, tanh_main, &j) == 0;
+    mark mk = mark_now(L);
+    int rc = sr_math_run(L, &S->sig, S->tab_sig, n, z, g);
+    sr_chan_flush(&L->chan); /* before waiting for the other lane */
+    if (rc == SR_OK)
+        rc = sr_chan_error(&L->chan);
+    mark_add(L, stats, SR_FG_SIGMOID, &mk);
+    if (async) {
+        const int jr = pthread_join(th, NULL); /* a joinable thread: 0 */
+        SR_REQUIRE(jr == 0);
+    } else {
+        tanh_main(&j);
+    }
+    return rc != SR_OK ? rc : j.rc;
+}
+
+/* The logits on L; with L2 != NULL every step's tanh runs on L2 (stats2). */
+static int
+logits_run(sr_lane *L, sr_lane *L2, const sr_fastgrnn_sec *S, size_t B,
+           uint64_t *logits, const uint64_t *x, const sr_fastgrnn_fx *q,
+           sr_fastgrnn_stats *stats, sr_fastgrnn_stats *stats2)
 {
     SR_REQUIRE(L != NULL && S != NULL && S->tab_sig != NULL);
     SR_REQUIRE(B == 0 || (logits != NULL && x != NULL));
@@ -299,17 +354,23 @@ sr_fastgrnn_secure_logits(sr_lane *L, const sr_fastgrnn_sec *S, size_t B,
             }
         add_known(n, H, g, QW(q, b_gate), 16);
         add_known(n, H, e, QW(q, b_update), 16);
-        /* 4. nonlinearities, plans built once */
-        mk = mark_now(L);
-        rc = sr_math_run(L, &S->sig, S->tab_sig, n, z, g);
-        mark_add(L, stats, SR_FG_SIGMOID, &mk);
-        if (rc != SR_OK)
-            break;
-        mk = mark_now(L);
-        rc = sr_math_run(L, &S->tnh, S->tab_tnh, n, c, e);
-        mark_add(L, stats, SR_FG_TANH, &mk);
-        if (rc != SR_OK)
-            break;
+        /* 4. nonlinearities, plans built once; on a lane pair at once */
+        if (L2 != NULL) {
+            rc = sig_tanh_pair(L, L2, S, n, z, g, c, e, stats, stats2);
+            if (rc != SR_OK)
+                break;
+        } else {
+            mk = mark_now(L);
+            rc = sr_math_run(L, &S->sig, S->tab_sig, n, z, g);
+            mark_add(L, stats, SR_FG_SIGMOID, &mk);
+            if (rc != SR_OK)
+                break;
+            mk = mark_now(L);
+            rc = sr_math_run(L, &S->tnh, S->tab_tnh, n, c, e);
+            mark_add(L, stats, SR_FG_TANH, &mk);
+            if (rc != SR_OK)
+                break;
+        }
         /* 5. [m2, m1] = RTR([k2 c, k1 c], sh_m) with k1, k2 server-known */
         mk = mark_now(L);
         memcpy(cc, c, n * sizeof *c);
@@ -340,6 +401,15 @@ sr_fastgrnn_secure_logits(sr_lane *L, const sr_fastgrnn_sec *S, size_t B,
     }
     sr_scratch_release(L, buf);
     return rc;
+}
+
+/* see fastgrnn_secure.h */
+int
+sr_fastgrnn_secure_logits(sr_lane *L, const sr_fastgrnn_sec *S, size_t B,
+                          uint64_t *logits, const uint64_t *x,
+                          const sr_fastgrnn_fx *q, sr_fastgrnn_stats *stats)
+{
+    return logits_run(L, NULL, S, B, logits, x, q, stats, NULL);
 }
 
 /* see fastgrnn_secure.h */
@@ -411,12 +481,12 @@ sr_fastgrnn_secure_argmax(sr_lane *L, size_t B, size_t K, uint64_t *label,
     return rc;
 }
 
-/* see fastgrnn_secure.h */
-int
-sr_fastgrnn_secure_infer(sr_lane *L, const sr_fastgrnn_sec *S, size_t B,
-                         long *pred, uint64_t *logits, const uint64_t *x,
-                         const sr_fastgrnn_fx *q, sr_reveal reveal,
-                         sr_fastgrnn_stats *stats)
+/* The whole inference on L, with L2 (may be NULL) as the pair's tanh lane. */
+static int
+infer_run(sr_lane *L, sr_lane *L2, const sr_fastgrnn_sec *S, size_t B,
+          long *pred, uint64_t *logits, const uint64_t *x,
+          const sr_fastgrnn_fx *q, sr_reveal reveal, sr_fastgrnn_stats *stats,
+          sr_fastgrnn_stats *stats2)
 {
     SR_REQUIRE(L != NULL && S != NULL);
     SR_REQUIRE(reveal == SR_REVEAL_LABEL || reveal == SR_REVEAL_LOGITS);
@@ -434,7 +504,7 @@ sr_fastgrnn_secure_infer(sr_lane *L, const sr_fastgrnn_sec *S, size_t B,
         memcpy(xs, x, B * T * D * sizeof *xs);
     else
         memset(xs, 0, B * T * D * sizeof *xs);
-    int rc = sr_fastgrnn_secure_logits(L, S, B, lo, xs, q, stats);
+    int rc = logits_run(L, L2, S, B, lo, xs, q, stats, stats2);
     if (rc == SR_OK)
         rc = sr_fastgrnn_secure_argmax(L, B, K, lab, lo, bw, stats);
     mark mk = mark_now(L);
@@ -454,6 +524,16 @@ sr_fastgrnn_secure_infer(sr_lane *L, const sr_fastgrnn_sec *S, size_t B,
     return rc;
 }
 
+/* see fastgrnn_secure.h */
+int
+sr_fastgrnn_secure_infer(sr_lane *L, const sr_fastgrnn_sec *S, size_t B,
+                         long *pred, uint64_t *logits, const uint64_t *x,
+                         const sr_fastgrnn_fx *q, sr_reveal reveal,
+                         sr_fastgrnn_stats *stats)
+{
+    return infer_run(L, NULL, S, B, pred, logits, x, q, reveal, stats, NULL);
+}
+
 struct infer_job {
     const sr_lanes *ls;
     const sr_fastgrnn_sec *S;
@@ -463,6 +543,7 @@ struct infer_job {
     const sr_fastgrnn_fx *q;
     sr_reveal reveal;
     sr_fastgrnn_stats *per_lane; /* [ls->count] */
+    int paired;                  /* chunk k on lanes 2k and 2k + 1 */
 };
 
 static int
@@ -470,13 +551,19 @@ infer_chunk(sr_lane *L, size_t off, size_t len, void *arg)
 {
     const struct infer_job *j = arg;
     const size_t K = j->S->pub.K, TD = j->S->pub.T * j->S->pub.D;
-    const size_t lane = (size_t)(L - j->ls->lane);
+    size_t lane = (size_t)(L - j->ls->lane);
+    sr_lane *L2 = NULL;
+    if (j->paired) {
+        lane *= 2;
+        L = &j->ls->lane[lane];
+        L2 = &j->ls->lane[lane + 1];
+    }
     const int client = !sr_lane_is_server(L);
-    return sr_fastgrnn_secure_infer(
-        L, j->S, len, client ? j->pred + off : NULL,
-        client && j->logits != NULL ? j->logits + off * K : NULL,
-        j->x != NULL ? j->x + off * TD : NULL, sr_fastgrnn_known(L, j->q),
-        j->reveal, &j->per_lane[lane]);
+    return infer_run(L, L2, j->S, len, client ? j->pred + off : NULL,
+                     client && j->logits != NULL ? j->logits + off * K : NULL,
+                     j->x != NULL ? j->x + off * TD : NULL,
+                     sr_fastgrnn_known(L, j->q), j->reveal, &j->per_lane[lane],
+                     L2 != NULL ? &j->per_lane[lane + 1] : NULL);
 }
 
 /* see fastgrnn_secure.h */
@@ -494,9 +581,15 @@ sr_fastgrnn_secure_infer_lanes(const sr_lanes *ls, const sr_fastgrnn_sec *S,
     sr_fastgrnn_stats *pl = calloc(ls->count, sizeof *pl);
     if (pl == NULL)
         return SR_ENOMEM;
+    /* Small batches pair the lanes (see the top of fastgrnn_secure.h):
+     * both parties decide alike from B and the lane count. */
+    const int paired =
+        ls->count >= 2 && B <= SR_FG_PAIR_SAMPLES * (size_t)ls->count;
     struct infer_job j = {
-        ls, S, pred, logits, client ? x : NULL, client ? NULL : q, reveal, pl};
-    int rc = sr_lanes_split(ls, B, 1, infer_chunk, &j);
+        ls,     S,  pred,  logits, client ? x : NULL, client ? NULL : q,
+        reveal, pl, paired};
+    const sr_lanes firsts = {ls->lane, ls->count / 2}; /* lane k: pair k */
+    int rc = sr_lanes_split(paired ? &firsts : ls, B, 1, infer_chunk, &j);
     for (unsigned i = 0; stats != NULL && i < SR_FG_NBLOCKS; i++) {
         double sec = 0;
         uint64_t rounds = 0;

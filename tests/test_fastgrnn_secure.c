@@ -461,3 +461,53 @@ Test(fastgrnn_secure, card_roundtrip_and_check)
     sr_fastgrnn_fx_clear(&q);
     sr_model_clear(&m);
 }
+
+/*
+ * Lane pairs (small batches, fastgrnn_secure.h): the same logits as the
+ * twin and as one lane, the same bytes block by block, and each step's
+ * tanh off the critical lane: rounds drop by at most the tanh's.
+ */
+Test(fastgrnn_secure, lane_pairs_same_bytes_fewer_rounds)
+{
+    random_model(tmpdir, 4, 6, 3, 4, 0, 2, 23);
+    sr_model m;
+    sr_fastgrnn_fx q;
+    load_fx(&m, &q, tmpdir);
+    const sr_fastgrnn_pub pub = sr_fastgrnn_pub_of(&q);
+    sr_fastgrnn_sec S;
+    cr_assert_eq(sr_fastgrnn_sec_init(&S, &pub), SR_OK);
+    enum { B = 3 };
+    uint64_t xq[B * 4 * 4];
+    for (size_t i = 0; i < sizeof xq / 8; i++)
+        xq[i] = (i * 7919u + 13u) & 0xffff;
+    uint64_t ref[B * 3];
+    cr_assert_eq(sr_fastgrnn_fx_logits(&q, B, ref, xq, NULL), SR_OK);
+    struct run r1, r2;
+    sr_test_opts o1 = run_secure(&r1, &S, &q, B, xq, SR_REVEAL_LOGITS, 1);
+    sr_test_opts o2 = run_secure(&r2, &S, &q, B, xq, SR_REVEAL_LOGITS, 2);
+    cr_assert_leq(B, SR_FG_PAIR_SAMPLES * 2); /* so the 2 lanes pair */
+    for (size_t i = 0; i < B * 3; i++) {
+        cr_assert_eq(r2.logits[SR_CLIENT][i], ref[i], "logit %zu", i);
+        cr_assert_eq(r1.logits[SR_CLIENT][i], ref[i], "logit %zu", i);
+    }
+    for (unsigned b = 0; b < SR_FG_NBLOCKS; b++)
+        cr_assert_eq(r2.st[SR_CLIENT].bytes[b], r1.st[SR_CLIENT].bytes[b],
+                     "block %u", b);
+    const uint64_t bytes1 =
+        o1.st[SR_SERVER].bytes_sent + o1.st[SR_CLIENT].bytes_sent;
+    const uint64_t bytes2 =
+        o2.st[SR_SERVER].bytes_sent + o2.st[SR_CLIENT].bytes_sent;
+    cr_assert_eq(bytes2, bytes1);
+    const uint64_t tanh = r1.st[SR_CLIENT].rounds[SR_FG_TANH];
+    cr_assert_gt(tanh, 0);
+    cr_assert_lt(o2.rounds, o1.rounds, "paired %llu, one lane %llu",
+                 (unsigned long long)o2.rounds, (unsigned long long)o1.rounds);
+    cr_assert_geq(o2.rounds + tanh, o1.rounds, "paired %llu + tanh %llu < %llu",
+                  (unsigned long long)o2.rounds, (unsigned long long)tanh,
+                  (unsigned long long)o1.rounds);
+    run_free(&r1);
+    run_free(&r2);
+    sr_fastgrnn_sec_clear(&S);
+    sr_fastgrnn_fx_clear(&q);
+    sr_model_clear(&m);
+}
