@@ -281,16 +281,24 @@ Test(fastgrnn_secure, random_mixed_rank_equals_twin)
     random_case(&s, 0x5eed03);
 }
 
+/* A random model in tmpdir, loaded into m and q, and its public part S. */
+static void
+random_sec(sr_model *m, sr_fastgrnn_fx *q, sr_fastgrnn_sec *S, size_t D,
+           size_t H, size_t K, size_t T, size_t rW, size_t rU, uint64_t seed)
+{
+    random_model(tmpdir, D, H, K, T, rW, rU, seed);
+    load_fx(m, q, tmpdir);
+    const sr_fastgrnn_pub pub = sr_fastgrnn_pub_of(q);
+    cr_assert_eq(sr_fastgrnn_sec_init(S, &pub), SR_OK);
+}
+
 /* B = 0: no traffic, no outputs. */
 Test(fastgrnn_secure, empty_batch)
 {
-    random_model(tmpdir, 3, 4, 2, 2, 0, 0, 9);
     sr_model m;
     sr_fastgrnn_fx q;
-    load_fx(&m, &q, tmpdir);
-    const sr_fastgrnn_pub pub = sr_fastgrnn_pub_of(&q);
     sr_fastgrnn_sec S;
-    cr_assert_eq(sr_fastgrnn_sec_init(&S, &pub), SR_OK);
+    random_sec(&m, &q, &S, 3, 4, 2, 2, 0, 0, 9);
     struct run r;
     uint64_t dummy = 0;
     sr_test_opts o = run_secure(&r, &S, &q, 0, &dummy, SR_REVEAL_LOGITS, 2);
@@ -308,13 +316,10 @@ Test(fastgrnn_secure, empty_batch)
  */
 Test(fastgrnn_secure, rounds_constant_bytes_linear)
 {
-    random_model(tmpdir, 4, 6, 3, 3, 0, 2, 11);
     sr_model m;
     sr_fastgrnn_fx q;
-    load_fx(&m, &q, tmpdir);
-    const sr_fastgrnn_pub pub = sr_fastgrnn_pub_of(&q);
     sr_fastgrnn_sec S;
-    cr_assert_eq(sr_fastgrnn_sec_init(&S, &pub), SR_OK);
+    random_sec(&m, &q, &S, 4, 6, 3, 3, 0, 2, 11);
     uint64_t xq[3 * 3 * 4];
     for (size_t i = 0; i < sizeof xq / 8; i++)
         xq[i] = (i * 977u) & 0xffff;
@@ -469,13 +474,10 @@ Test(fastgrnn_secure, card_roundtrip_and_check)
  */
 Test(fastgrnn_secure, lane_pairs_same_bytes_fewer_rounds)
 {
-    random_model(tmpdir, 4, 6, 3, 4, 0, 2, 23);
     sr_model m;
     sr_fastgrnn_fx q;
-    load_fx(&m, &q, tmpdir);
-    const sr_fastgrnn_pub pub = sr_fastgrnn_pub_of(&q);
     sr_fastgrnn_sec S;
-    cr_assert_eq(sr_fastgrnn_sec_init(&S, &pub), SR_OK);
+    random_sec(&m, &q, &S, 4, 6, 3, 4, 0, 2, 23);
     enum { B = 3 };
     uint64_t xq[B * 4 * 4];
     for (size_t i = 0; i < sizeof xq / 8; i++)

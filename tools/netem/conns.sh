@@ -28,6 +28,22 @@ SIG=(--bw-in 16 --scale-in 12 --bw-out 16 --scale-out 12 --n ${CONNS_N:-65536})
 TMP=$(mktemp -d /tmp/sirnn-conns-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 echo "mode,rep,ranks,threads,conns,seconds,cpu_seconds,setup_cpu_seconds,proxy_cpu_seconds,ok" >"$OUT"
+# loopback REP R T C: local mode (both parties here, mpirun -np R itself,
+# summed report); appends a CSV row
+loopback() {
+    if "$SIRNN" bench sigmoid "${SIG[@]}" --ranks "$2" --threads "$3" --conns "$4" \
+        --quiet >"$TMP/l.json" 2>"$TMP/err"; then
+        python3 - "$TMP" loopback "$@" >>"$OUT" <<'PY'
+import json, sys
+d, m, rep, R, T, C = sys.argv[1:]
+c = json.load(open(d + "/l.json"))
+print(f"{m},{rep},{R},{T},{C},{c['seconds']:.4f},{c['cpu_seconds']:.4f},"
+      f"{c.get('setup_cpu_seconds', 0):.4f},,{int(c['ok'])}")
+PY
+    else
+        echo "conns: loopback R=$2 T=$3 C=$4 failed" >&2; tail -3 "$TMP/err" >&2
+    fi
+}
 for ((rep = 1; rep <= ${CONNS_REPS:-5}; rep++)); do
     for RT in 1,1 2,2; do
         R=${RT%,*} T=${RT#*,}
@@ -45,38 +61,14 @@ PY
             else
                 echo "conns: netem R=$R T=$T C=$C failed" >&2; tail -3 "$TMP/err" >&2
             fi
-            # local mode: both parties here (mpirun -np R itself), summed report
-            if "$SIRNN" bench sigmoid "${SIG[@]}" --ranks "$R" --threads "$T" --conns "$C" \
-                --quiet >"$TMP/l.json" 2>"$TMP/err"; then
-                python3 - "$TMP" loopback "$rep" "$R" "$T" "$C" >>"$OUT" <<'PY'
-import json, sys
-d, m, rep, R, T, C = sys.argv[1:]
-c = json.load(open(d + "/l.json"))
-print(f"{m},{rep},{R},{T},{C},{c['seconds']:.4f},{c['cpu_seconds']:.4f},"
-      f"{c.get('setup_cpu_seconds', 0):.4f},,{int(c['ok'])}")
-PY
-            else
-                echo "conns: loopback R=$R T=$T C=$C failed" >&2; tail -3 "$TMP/err" >&2
-            fi
+            loopback "$rep" "$R" "$T" "$C"
             tail -2 "$OUT" >&2
         done
     done
     # the other 4-lane shapes, loopback and C = 1 only: CPU per instance
     # without the emulator's network stack on the same 2 cores
     for RT in 4,1 1,4; do
-        R=${RT%,*} T=${RT#*,}
-        if "$SIRNN" bench sigmoid "${SIG[@]}" --ranks "$R" --threads "$T" --conns 1 \
-            --quiet >"$TMP/l.json" 2>"$TMP/err"; then
-            python3 - "$TMP" loopback "$rep" "$R" "$T" 1 >>"$OUT" <<'PY'
-import json, sys
-d, m, rep, R, T, C = sys.argv[1:]
-c = json.load(open(d + "/l.json"))
-print(f"{m},{rep},{R},{T},{C},{c['seconds']:.4f},{c['cpu_seconds']:.4f},"
-      f"{c.get('setup_cpu_seconds', 0):.4f},,{int(c['ok'])}")
-PY
-        else
-            echo "conns: loopback R=$R T=$T C=1 failed" >&2; tail -3 "$TMP/err" >&2
-        fi
+        loopback "$rep" "${RT%,*}" "${RT#*,}" 1
     done
 done
 echo "conns: wrote $OUT" >&2
