@@ -77,6 +77,12 @@ void sr_ot_kk_rows(const sr_ot_aes *pi, uint64_t *v, const __m128i *f,
  * sr_ot_kk_buf_values(m, r) values) is small and the same for any n.
  */
 size_t sr_ot_kk_block_rows(unsigned m);
+
+/* The KK sender of n rows (sr_kkot_send, sr_kkot_send_cb): messages from
+ * msg [n x 2^m] or, when msg is NULL, from rows(ctx, ...). */
+SR_NODISCARD int sr_ot_kk_send(sr_lane *L, size_t n, const uint64_t *msg,
+                               sr_kkot_rows_fn rows, void *ctx, unsigned m,
+                               unsigned l);
 size_t sr_ot_kk_buf_values(unsigned m, size_t n);
 void sr_ot_kk_reply(const struct sr_otpack *ot, const __m128i *f, size_t i0,
                     size_t r, uint64_t row0, unsigned m, unsigned l,

@@ -48,15 +48,17 @@ sr_ot_kk_reply(const struct sr_otpack *ot, const __m128i *f, size_t i0,
         const uint64_t *src = msg != NULL ? msg + s * N : mb;
         if (msg == NULL)
             rows(ctx, i0 + s, b, mb);
-        sr_ot_kk_rows(&ot->pi, v, f + s, b, ot->kkmask, N, row0 + s,
-                      sr_mask(l), src);
+        sr_ot_kk_rows(&ot->pi, v, f + s, b, ot->kkmask, N, row0 + s, sr_mask(l),
+                      src);
         /* s is a multiple of 64 rows: block s starts on a whole byte */
         sr_ot_pack(out + s * N * l / 8, v, b * N, l);
     }
 }
 
-static int
-kk_sender(sr_lane *L, size_t n, const uint64_t *msg, unsigned m, unsigned l)
+/* see ot_internal.h */
+int
+sr_ot_kk_send(sr_lane *L, size_t n, const uint64_t *msg, sr_kkot_rows_fn rows,
+              void *ctx, unsigned m, unsigned l)
 {
     int rc = sr_ot_setup(L);
     if (rc != SR_OK)
@@ -83,8 +85,9 @@ kk_sender(sr_lane *L, size_t n, const uint64_t *msg, unsigned m, unsigned l)
          * so fold(q_i) ^ kkmask[j]. */
         for (size_t i = 0; i < r; i++)
             w.x[i] = sr_ot_fold(w.r[2 * i], w.r[2 * i + 1]);
-        sr_ot_kk_reply(L->ot, w.x, i0, r, row0, m, l, msg + i0 * N, NULL,
-                       NULL, buf, w.pk + sr_ot_chunk_off(k, N, l));
+        sr_ot_kk_reply(L->ot, w.x, i0, r, row0, m, l,
+                       msg != NULL ? msg + i0 * N : NULL, rows, ctx, buf,
+                       w.pk + sr_ot_chunk_off(k, N, l));
     }
     /* S -> R: n x 2^m x l bits, one message per chunk, after all of u */
     for (size_t k = 0; k < nch; k++)
@@ -151,7 +154,7 @@ sr_kkot_send(sr_lane *L, size_t n, const uint64_t *msg, unsigned m, unsigned l)
     SR_REQUIRE(n == 0 || msg != NULL);
     if (n == 0)
         return SR_OK;
-    return kk_sender(L, n, msg, m, l);
+    return sr_ot_kk_send(L, n, msg, NULL, NULL, m, l);
 }
 
 /* see ot.h */

@@ -1,6 +1,7 @@
 /*
- * protocols/ot_stream.c -- sr_kkot_send_cb: the 1-of-2^m OT sender of
- * ot_kk.c with the messages generated per chunk (see ot_stream.h).
+ * protocols/ot_stream.c -- the 1-of-2^m OT sender of ot_kk.c with the
+ * messages generated block by block, alone (sr_kkot_send_cb) or several
+ * batches in one flight (see ot_stream.h).
  */
 #include "protocols/ot_stream.h"
 
@@ -19,39 +20,7 @@ sr_kkot_send_cb(sr_lane *L, size_t n, sr_kkot_rows_fn rows, void *ctx,
     SR_REQUIRE(n == 0 || rows != NULL);
     if (n == 0)
         return SR_OK;
-    int rc = sr_ot_setup(L);
-    if (rc != SR_OK)
-        return rc;
-    sr_ot_ext *x = &L->ot->snd[1];
-    const size_t N = (size_t)1 << m, nch = sr_ceil_div(n, SR_OT_CHUNK);
-    sr_ot_work w;
-    if ((rc = sr_ot_work_alloc(&w, n, 2, 0, sr_packed_bytes(n * N, l))) !=
-        SR_OK)
-        return rc;
-    uint64_t *buf = malloc(2 * sr_ot_kk_buf_values(m, n) * sizeof *buf);
-    if (buf == NULL) {
-        sr_ot_work_free(&w);
-        return SR_ENOMEM;
-    }
-    for (size_t k = 0; k < nch; k++) {
-        size_t i0 = k * SR_OT_CHUNK, r = n - i0;
-        uint64_t row0;
-        if (r > SR_OT_CHUNK)
-            r = SR_OT_CHUNK;
-        /* R -> S: r x 256 bits (u), inside the extension */
-        sr_ot_ext_send(L, x, r, w.r, &row0);
-        for (size_t i = 0; i < r; i++)
-            w.x[i] = sr_ot_fold(w.r[2 * i], w.r[2 * i + 1]);
-        sr_ot_kk_reply(L->ot, w.x, i0, r, row0, m, l, NULL, rows, ctx, buf,
-                       w.pk + sr_ot_chunk_off(k, N, l));
-    }
-    /* S -> R: n x 2^m x l bits, one message per chunk, after all of u */
-    for (size_t k = 0; k < nch; k++)
-        sr_chan_send(&L->chan, w.pk + sr_ot_chunk_off(k, N, l),
-                     sr_ot_chunk_bytes(n, k, N, l));
-    sr_ot_work_free(&w);
-    free(buf);
-    return sr_chan_error(&L->chan);
+    return sr_ot_kk_send(L, n, NULL, rows, ctx, m, l);
 }
 
 #define MULTI_MAX 4
@@ -188,8 +157,7 @@ sr_kkot_recv_multi(sr_lane *L, unsigned nb, const sr_kkot_batch *b)
             for (size_t i = 0; i < r; i++)
                 b[q].out[i0 + i] =
                     (b[q].out[i0 + i] ^
-                     sr_ot_get_bits(w[q].pk, (i * N + b[q].c[i0 + i]) * l,
-                                    l)) &
+                     sr_ot_get_bits(w[q].pk, (i * N + b[q].c[i0 + i]) * l, l)) &
                     sr_mask(l);
         }
     }
