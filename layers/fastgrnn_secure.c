@@ -241,7 +241,8 @@ projection(sr_lane *L, size_t n, size_t d, size_t H, size_t r, uint64_t *y,
     return rc;
 }
 
-/* A step's tanh on the second lane of a pair (see fastgrnn_secure.h). */
+/* A step's tanh: after the sigmoid on its lane, or on the second lane of
+ * a pair (see fastgrnn_secure.h). */
 struct tanh_job {
     sr_lane *L;
     const sr_fastgrnn_sec *S;
@@ -249,6 +250,7 @@ struct tanh_job {
     uint64_t *c;
     const uint64_t *e;
     sr_fastgrnn_stats *stats;
+    int paired;
     int rc;
 };
 
@@ -258,38 +260,44 @@ tanh_main(void *arg)
     struct tanh_job *j = arg;
     mark mk = mark_now(j->L);
     j->rc = sr_math_run(j->L, &j->S->tnh, j->S->tab_tnh, j->n, j->c, j->e);
-    /* its last message may sit in the lane's send buffer: the next use of
-     * the lane is a step away, and the peer waits for it now */
-    sr_chan_flush(&j->L->chan);
-    if (j->rc == SR_OK)
-        j->rc = sr_chan_error(&j->L->chan);
+    if (j->paired) {
+        /* its last message may sit in the lane's send buffer: the next
+         * use of the lane is a step away, and the peer waits for it now */
+        sr_chan_flush(&j->L->chan);
+        if (j->rc == SR_OK)
+            j->rc = sr_chan_error(&j->L->chan);
+    }
     mark_add(j->L, j->stats, SR_FG_TANH, &mk);
     return NULL;
 }
 
 /*
- * z = sigmoid(g) on L and c = tanh(e) on L2 at the same time (L2 in a
- * thread of its own; if none can be started, after the sigmoid here).
- * The two lanes are independent channels, so either order is correct.
+ * z = sigmoid(g) on L, then c = tanh(e): on L after it (L2 == NULL), or
+ * on L2 at the same time, in a thread of its own (if none can be started,
+ * after the sigmoid here: the two lanes are independent channels).
  */
 static int
-sig_tanh_pair(sr_lane *L, sr_lane *L2, const sr_fastgrnn_sec *S, size_t n,
-              uint64_t *z, const uint64_t *g, uint64_t *c, const uint64_t *e,
-              sr_fastgrnn_stats *stats, sr_fastgrnn_stats *stats2)
+sig_tanh(sr_lane *L, sr_lane *L2, const sr_fastgrnn_sec *S, size_t n,
+         uint64_t *z, const uint64_t *g, uint64_t *c, const uint64_t *e,
+         sr_fastgrnn_stats *stats, sr_fastgrnn_stats *stats2)
 {
-    struct tanh_job j = {L2, S, n, c, e, stats2, SR_OK};
+    const int paired = L2 != NULL;
+    struct tanh_job j = {paired ? L2 : L,         S,      n,    c, e,
+                         paired ? stats2 : stats, paired, SR_OK};
     pthread_t th;
-    const int async = pthread_create(&th, NULL, tanh_main, &j) == 0;
+    const int async = paired && pthread_create(&th, NULL, tanh_main, &j) == 0;
     mark mk = mark_now(L);
     int rc = sr_math_run(L, &S->sig, S->tab_sig, n, z, g);
-    sr_chan_flush(&L->chan); /* before waiting for the other lane */
-    if (rc == SR_OK)
-        rc = sr_chan_error(&L->chan);
+    if (paired) {
+        sr_chan_flush(&L->chan); /* before waiting for the other lane */
+        if (rc == SR_OK)
+            rc = sr_chan_error(&L->chan);
+    }
     mark_add(L, stats, SR_FG_SIGMOID, &mk);
     if (async) {
         const int jr = pthread_join(th, NULL); /* a joinable thread: 0 */
         SR_REQUIRE(jr == 0);
-    } else {
+    } else if (paired || rc == SR_OK) {
         tanh_main(&j);
     }
     return rc != SR_OK ? rc : j.rc;
@@ -355,22 +363,9 @@ logits_run(sr_lane *L, sr_lane *L2, const sr_fastgrnn_sec *S, size_t B,
         add_known(n, H, g, QW(q, b_gate), 16);
         add_known(n, H, e, QW(q, b_update), 16);
         /* 4. nonlinearities, plans built once; on a lane pair at once */
-        if (L2 != NULL) {
-            rc = sig_tanh_pair(L, L2, S, n, z, g, c, e, stats, stats2);
-            if (rc != SR_OK)
-                break;
-        } else {
-            mk = mark_now(L);
-            rc = sr_math_run(L, &S->sig, S->tab_sig, n, z, g);
-            mark_add(L, stats, SR_FG_SIGMOID, &mk);
-            if (rc != SR_OK)
-                break;
-            mk = mark_now(L);
-            rc = sr_math_run(L, &S->tnh, S->tab_tnh, n, c, e);
-            mark_add(L, stats, SR_FG_TANH, &mk);
-            if (rc != SR_OK)
-                break;
-        }
+        rc = sig_tanh(L, L2, S, n, z, g, c, e, stats, stats2);
+        if (rc != SR_OK)
+            break;
         /* 5. [m2, m1] = RTR([k2 c, k1 c], sh_m) with k1, k2 server-known */
         mk = mark_now(L);
         memcpy(cc, c, n * sizeof *c);
